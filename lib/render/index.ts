@@ -1,0 +1,18 @@
+export type { AnyFlow, FlowForm, FlowType, FlowUrls, FlowViewData, PageKind } from './types';
+export type { RenderOptions } from './options';
+export type { RenderLabels } from './labels';
+export type { NodeRenderOptions } from './node';
+export type { FormRenderOptions } from './form';
+export type { GroupedNodes } from './group-nodes';
+export { groupNodes } from './group-nodes';
+export { renderPage, createRenderer } from './page';
+export { renderForm } from './form';
+export { renderNode } from './node';
+export { renderMessages } from './messages';
+export { escapeHtml, escapeAttribute, isSafeHref } from './escape';
+export { nodeLabel, pageTitle } from './text';
+export { groupTitle, defaultLabels } from './labels';
+export { defaultStylesheet } from './stylesheet';
+export { clientScript, clientScriptPath } from './client-script';
+export { RenderOptionsError } from './errors';
+export { resolveRenderOptions } from './options';
