@@ -1,0 +1,182 @@
+import { KratosClient, errorFromResponse } from '../../lib/kratos/client';
+import { resolveConfig, type KratosOptions } from '../../lib/kratos/config';
+import type { KratosExpressError } from '../../lib/kratos/errors';
+import { startFaultyKratos, type FaultyKratos } from '../helpers/faulty-kratos';
+
+const transports: Array<[string, Partial<KratosOptions>]> = [
+  ['the keep-alive pool', {}],
+  ['a custom fetch (global fetch)', { fetch: (url, init) => fetch(url, init) }],
+];
+
+async function rejection(promise: Promise<unknown>): Promise<KratosExpressError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as KratosExpressError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each(transports)('KratosClient over %s', (_name, transport) => {
+  let kratos: FaultyKratos;
+  let client: KratosClient;
+  const clients: KratosClient[] = [];
+  const makeClient = (url: string, options: Partial<KratosOptions> = {}) => {
+    const made = new KratosClient(resolveConfig({ publicUrl: url, ...transport, ...options }, {}));
+    clients.push(made);
+    return made;
+  };
+
+  beforeAll(async () => {
+    kratos = await startFaultyKratos((req, res) => {
+      if (req.url?.startsWith('/redirect')) {
+        res.writeHead(303, { location: 'http://127.0.0.1:1/elsewhere', 'content-type': 'text/plain' });
+        return void res.end('See Other');
+      }
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'] });
+      res.end(JSON.stringify({ method: req.method, url: req.url }));
+    });
+    client = makeClient(kratos.url);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await kratos.close();
+  });
+  beforeEach(() => {
+    kratos.requests.length = 0;
+  });
+
+  it('sends the path and query to the configured origin and parses JSON', async () => {
+    const res = await client.request({ path: '/self-service/login/flows', query: { id: 'a b&c', skip: undefined } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ method: 'GET', url: '/self-service/login/flows?id=a+b%26c' });
+    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+  });
+
+  it('forwards only the headers it is given, plus accept: application/json', async () => {
+    await client.request({ path: '/sessions/whoami', headers: { Cookie: 'ory_kratos_session=abc', 'x-other': undefined } });
+    const { headers } = kratos.requests[0];
+    expect(headers.cookie).toBe('ory_kratos_session=abc');
+    expect(headers.accept).toBe('application/json');
+    expect(headers['x-other']).toBeUndefined();
+    expect(headers.authorization).toBeUndefined();
+  });
+
+  it('sends object bodies as JSON', async () => {
+    const res = await client.request({ method: 'DELETE', path: '/self-service/logout/api', body: { session_token: 't' } });
+    expect(res.body).toEqual({ method: 'DELETE', url: '/self-service/logout/api' });
+    expect(kratos.requests[0].headers['content-type']).toBe('application/json');
+  });
+
+  it('never follows redirects', async () => {
+    const res = await client.request({ path: '/redirect' });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('http://127.0.0.1:1/elsewhere');
+    expect(res.body).toBeUndefined();
+    expect(res.text).toBe('See Other');
+  });
+
+  it.each(['http://evil.com/sessions/whoami', '//evil.com/x', 'sessions/whoami', '/a/../admin', '/a/%2e%2e/admin', '/a?b=c', '/a#b', '/a b', '/a\\b'])(
+    'refuses the path %j without sending anything',
+    async (path) => {
+      const err = await rejection(client.request({ path }));
+      expect(err.code).toBe('BAD_REQUEST');
+      expect(kratos.requests).toHaveLength(0);
+    },
+  );
+
+  it('refuses header values with line breaks', async () => {
+    const err = await rejection(client.request({ path: '/x', headers: { cookie: 'a=1\r\nx-injected: 1' } }));
+    expect(err.code).toBe('BAD_REQUEST');
+  });
+
+  it('asks whoami with the session cookie or the session token', async () => {
+    await client.whoami({ cookie: 'ory_kratos_session=c' });
+    await client.whoami({ sessionToken: 'ory_st_t' });
+    expect(kratos.requests.map((r) => [r.url, r.headers.cookie, r.headers['x-session-token']])).toEqual([
+      ['/sessions/whoami', 'ory_kratos_session=c', undefined],
+      ['/sessions/whoami', undefined, 'ory_st_t'],
+    ]);
+  });
+
+  it('maps a refused connection to KRATOS_UNREACHABLE (502)', async () => {
+    const down = await startFaultyKratos('refuse');
+    const err = await rejection(makeClient(down.url).whoami({ cookie: 'ory_kratos_session=x' }));
+    expect(err.code).toBe('KRATOS_UNREACHABLE');
+    expect(err.status).toBe(502);
+    expect(err.message).toContain(down.url);
+  });
+
+  it('maps a hanging Kratos to KRATOS_TIMEOUT (504) after the timeout', async () => {
+    const hanging = await startFaultyKratos('hang');
+    try {
+      const err = await rejection(makeClient(hanging.url, { timeout: 100 }).whoami({ cookie: 'ory_kratos_session=x' }));
+      expect(err.code).toBe('KRATOS_TIMEOUT');
+      expect(err.status).toBe(504);
+      expect(err.message).toContain('100 ms');
+    } finally {
+      await hanging.close();
+    }
+  });
+
+  it('maps malformed and truncated JSON to KRATOS_BAD_RESPONSE (502)', async () => {
+    const faulty = await startFaultyKratos('bad-json');
+    try {
+      const c = makeClient(faulty.url);
+      const bad = await rejection(c.whoami({ cookie: 'ory_kratos_session=x' }));
+      expect(bad.code).toBe('KRATOS_BAD_RESPONSE');
+      expect(bad.cause).toEqual({ status: 200, body: '{"id": "x", active: true' });
+      faulty.setBehaviour('truncated-json');
+      const truncated = await rejection(c.whoami({ cookie: 'ory_kratos_session=x' }));
+      expect(truncated.code).toBe('KRATOS_BAD_RESPONSE');
+      expect(truncated.status).toBe(502);
+    } finally {
+      await faulty.close();
+    }
+  });
+
+  it('returns a non-JSON answer as text with no body', async () => {
+    const faulty = await startFaultyKratos('html');
+    try {
+      const res = await makeClient(faulty.url).request({ path: '/sessions/whoami' });
+      expect(res.body).toBeUndefined();
+      expect(res.text).toContain('<title>');
+    } finally {
+      await faulty.close();
+    }
+  });
+
+  it('passes a caller abort through unchanged', async () => {
+    const hanging = await startFaultyKratos('hang');
+    try {
+      const controller = new AbortController();
+      const pending = makeClient(hanging.url).request({ path: '/x', signal: controller.signal });
+      setTimeout(() => controller.abort(new Error('client went away')), 20);
+      await expect(pending).rejects.toThrow('client went away');
+    } finally {
+      await hanging.close();
+    }
+  });
+});
+
+describe('errorFromResponse', () => {
+  const response = (status: number, headers: Record<string, string> = {}) => ({ status, headers, body: { error: { code: status } }, text: '' });
+
+  it('maps 5xx to KRATOS_UNAVAILABLE (503) with the answer as cause', () => {
+    const err = errorFromResponse(response(500));
+    expect(err).toMatchObject({ code: 'KRATOS_UNAVAILABLE', status: 503, statusCode: 503, expose: false });
+    expect(err.cause).toEqual({ status: 500, body: { error: { code: 500 } } });
+  });
+
+  it('keeps Retry-After of a 429', () => {
+    expect(errorFromResponse(response(429, { 'retry-after': '30' })).headers).toEqual({ 'Retry-After': '30' });
+  });
+
+  it('drops a Retry-After that could inject headers', () => {
+    expect(errorFromResponse(response(429, { 'retry-after': '30\r\nSet-Cookie: x=1' })).headers).toBeUndefined();
+  });
+
+  it('maps other unexpected statuses to KRATOS_BAD_RESPONSE (502)', () => {
+    expect(errorFromResponse(response(404))).toMatchObject({ code: 'KRATOS_BAD_RESPONSE', status: 502 });
+  });
+});

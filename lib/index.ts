@@ -1,0 +1,3 @@
+export * from './kratos';
+export * from './context';
+export * from './session';

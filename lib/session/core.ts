@@ -1,0 +1,191 @@
+import type { IncomingMessage } from 'node:http';
+import { SessionFromJSON, type Session } from '@ory/kratos-client-fetch';
+import { LRUCache } from 'lru-cache';
+import { errorFromResponse, type KratosClient, type KratosResponse } from '../kratos/client';
+import type { ResolvedKratosConfig } from '../kratos/config';
+import { getCredentials, type RequestCredentials } from '../kratos/credentials';
+import { KratosExpressError } from '../kratos/errors';
+
+/** What Kratos says about the credential of a request. */
+export type SessionCheckResult =
+  | { state: 'active'; session: Session; key: string }
+  | { state: 'unauthenticated' }
+  /** `redirectBrowserTo` is Kratos' raw URL; map it with `toBrowserUrl` before using it. */
+  | { state: 'aal2_required'; redirectBrowserTo?: string }
+  | { state: 'refresh_required'; redirectBrowserTo?: string };
+
+/** Counters for benchmarks and diagnostics. */
+export interface SessionCoreStats {
+  whoamiCalls: number;
+  cacheHits: number;
+  coalesced: number;
+}
+
+interface CacheEntry {
+  session: Session;
+  expiresAt: number;
+}
+
+interface InFlight {
+  promise: Promise<SessionCheckResult>;
+  invalidated: boolean;
+}
+
+const UNAUTHENTICATED: SessionCheckResult = Object.freeze({ state: 'unauthenticated' });
+
+function redirectBrowserTo(body: unknown): string | undefined {
+  const envelope = body as { redirect_browser_to?: unknown; error?: { details?: { redirect_browser_to?: unknown } } } | undefined;
+  const value = envelope?.redirect_browser_to ?? envelope?.error?.details?.redirect_browser_to;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function parseSession(response: KratosResponse): Session {
+  const body = response.body as Record<string, unknown> | undefined;
+  const valid =
+    body !== null && typeof body === 'object' && !Array.isArray(body) && typeof body.id === 'string' &&
+    (body.identity === undefined || body.identity === null || (typeof body.identity === 'object' && typeof (body.identity as { id?: unknown }).id === 'string')) &&
+    (body.expires_at === undefined || !Number.isNaN(Date.parse(String(body.expires_at)))) &&
+    (body.authenticated_at === undefined || !Number.isNaN(Date.parse(String(body.authenticated_at))));
+  const bad = () =>
+    new KratosExpressError('KRATOS_BAD_RESPONSE', 'Kratos answered GET /sessions/whoami with 200 but the body is not a session.', {
+      cause: { status: response.status, body: response.body ?? response.text.slice(0, 2048) },
+    });
+  if (!valid) throw bad();
+  try {
+    return SessionFromJSON(body);
+  } catch {
+    throw bad();
+  }
+}
+
+/**
+ * Asks Kratos about the session of a request, once: concurrent checks of the same credential share one
+ * in-flight `whoami`, repeated checks of the same request share one result, and with `cache` configured an
+ * active session is kept (keyed by the hash of the credential only) until the TTL, the session's
+ * `expires_at` or {@link SessionCore.invalidate}, whichever comes first. Kratos failures are thrown as
+ * `KratosExpressError` (`KRATOS_UNREACHABLE`, `KRATOS_TIMEOUT`, `KRATOS_UNAVAILABLE`, `KRATOS_BAD_RESPONSE`).
+ *
+ * @example
+ * const result = await context.sessions.check(req);
+ * if (result.state === 'active') console.log(result.session.identity?.traits);
+ * // on logout through the kit:
+ * context.sessions.invalidate(getCredentials(req, config.sessionCookieName).key);
+ */
+export class SessionCore {
+  readonly stats: SessionCoreStats = { whoamiCalls: 0, cacheHits: 0, coalesced: 0 };
+  readonly #config: ResolvedKratosConfig;
+  readonly #client: KratosClient;
+  readonly #now: () => number;
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #perRequest = new WeakMap<IncomingMessage, Promise<SessionCheckResult>>();
+  readonly #cache?: LRUCache<string, CacheEntry>;
+  readonly #keysBySession = new Map<string, Set<string>>();
+
+  constructor(config: ResolvedKratosConfig, client: KratosClient, now: () => number = Date.now) {
+    this.#config = config;
+    this.#client = client;
+    this.#now = now;
+    if (config.cache) {
+      this.#cache = new LRUCache<string, CacheEntry>({
+        max: config.cache.max,
+        ttl: config.cache.ttl,
+        dispose: (entry, key) => {
+          const keys = this.#keysBySession.get(entry.session.id);
+          keys?.delete(key);
+          if (keys?.size === 0) this.#keysBySession.delete(entry.session.id);
+        },
+      });
+    }
+  }
+
+  /** Checks the request's credential; the result is memoised on the request. */
+  check(req: IncomingMessage): Promise<SessionCheckResult> {
+    let result = this.#perRequest.get(req);
+    if (!result) {
+      try {
+        result = this.checkCredentials(getCredentials(req, this.#config.sessionCookieName));
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      this.#perRequest.set(req, result);
+    }
+    return result;
+  }
+
+  /** Checks one credential (no per-request memo). */
+  checkCredentials(credentials: RequestCredentials): Promise<SessionCheckResult> {
+    const { key } = credentials;
+    if (!key) return Promise.resolve(UNAUTHENTICATED);
+    const cached = this.#cache?.get(key);
+    if (cached) {
+      if (cached.expiresAt > this.#now()) {
+        this.stats.cacheHits++;
+        return Promise.resolve({ state: 'active', session: cached.session, key });
+      }
+      this.#cache!.delete(key);
+    }
+    const running = this.#inFlight.get(key);
+    if (running) {
+      this.stats.coalesced++;
+      return running.promise;
+    }
+    const flight: InFlight = { promise: undefined as unknown as Promise<SessionCheckResult>, invalidated: false };
+    flight.promise = this.#whoami(credentials, key, flight).finally(() => {
+      if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key);
+    });
+    this.#inFlight.set(key, flight);
+    return flight.promise;
+  }
+
+  /** Forgets what is known about a credential (call it on logout). */
+  invalidate(key: string | undefined): void {
+    if (!key) return;
+    this.#cache?.delete(key);
+    const flight = this.#inFlight.get(key);
+    if (flight) {
+      flight.invalidated = true;
+      this.#inFlight.delete(key);
+    }
+  }
+
+  /** Forgets every cached credential of a session id (e.g. after revoking it through the admin API). */
+  invalidateSession(sessionId: string): void {
+    for (const key of [...(this.#keysBySession.get(sessionId) ?? [])]) this.invalidate(key);
+  }
+
+  /** Empties the cache. */
+  clear(): void {
+    this.#cache?.clear();
+  }
+
+  async #whoami(credentials: RequestCredentials, key: string, flight: InFlight): Promise<SessionCheckResult> {
+    this.stats.whoamiCalls++;
+    const response = await this.#client.whoami(credentials);
+    if (response.status === 200) {
+      const session = parseSession(response);
+      if (session.active === false) return UNAUTHENTICATED;
+      this.#remember(key, session, flight);
+      return { state: 'active', session, key };
+    }
+    this.#cache?.delete(key);
+    if (response.status === 401) return UNAUTHENTICATED;
+    if (response.status === 403) {
+      const id = (response.body as { error?: { id?: unknown } } | undefined)?.error?.id;
+      const state = id === 'session_refresh_required' ? 'refresh_required' : 'aal2_required';
+      const redirect = redirectBrowserTo(response.body);
+      return redirect ? { state, redirectBrowserTo: redirect } : { state };
+    }
+    throw errorFromResponse(response, 'GET /sessions/whoami');
+  }
+
+  #remember(key: string, session: Session, flight: InFlight): void {
+    if (!this.#cache || flight.invalidated) return;
+    const expiresAt = session.expires_at?.getTime() ?? Number.POSITIVE_INFINITY;
+    const remaining = expiresAt - this.#now();
+    if (!(remaining > 0)) return;
+    this.#cache.set(key, { session, expiresAt }, { ttl: Math.min(this.#config.cache ? this.#config.cache.ttl : 0, remaining) });
+    let keys = this.#keysBySession.get(session.id);
+    if (!keys) this.#keysBySession.set(session.id, (keys = new Set()));
+    keys.add(key);
+  }
+}

@@ -1,0 +1,1 @@
+export { SessionCore, type SessionCheckResult, type SessionCoreStats } from './core';
