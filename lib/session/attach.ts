@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Session } from '@ory/kratos-client-fetch';
+import type { KratosContext } from '../context';
+import { KratosExpressError } from '../kratos/errors';
+
+const sessions = new WeakMap<IncomingMessage, Session>();
+const contexts = new WeakMap<IncomingMessage, KratosContext>();
+const attached = new WeakSet<object>();
+
+type WithLocals = ServerResponse & { locals?: Record<string, unknown> };
+
+/** The `res.locals` object, created on plain `http`/Connect responses that have none. */
+export function localsOf(res: ServerResponse): Record<string, unknown> {
+  const withLocals = res as WithLocals;
+  if (withLocals.locals === undefined || withLocals.locals === null) withLocals.locals = {};
+  return withLocals.locals;
+}
+
+/**
+ * The Kratos session attached to this request by the kit's middleware, whatever `sessionProperty` is;
+ * `undefined` when there is none. Typed, so it is the way to read the session next to express-session.
+ *
+ * @example
+ * app.get('/me', requireSession(), (req, res) => res.json(getSession(req)!.identity?.traits));
+ */
+export function getSession(req: IncomingMessage): Session | undefined {
+  return sessions.get(req);
+}
+
+/** The context whose middleware handled this request, if any. */
+export function contextOfRequest(req: IncomingMessage): KratosContext | undefined {
+  return contexts.get(req);
+}
+
+export function rememberContext(req: IncomingMessage, context: KratosContext): void {
+  if (!contexts.has(req)) contexts.set(req, context);
+}
+
+/**
+ * Refuses to overwrite a request property some other middleware owns (express-session's `req.session`):
+ * silent corruption of either session would be worse than a clear 500.
+ */
+export function assertPropertyFree(req: IncomingMessage, property: string): void {
+  const current = (req as unknown as Record<string, unknown>)[property];
+  if (current === undefined || current === null || (typeof current === 'object' && attached.has(current))) return;
+  throw new KratosExpressError(
+    'KRATOS_SESSION_PROPERTY_CONFLICT',
+    `req.${property} is already set by another middleware (express-session?). Pass sessionProperty: 'kratosSession' to kratos-express and read the Kratos session with getSession(req) or req.kratosSession.`,
+  );
+}
+
+/** Attaches the session as `req[property]`, `res.locals.session` and for {@link getSession}. */
+export function attachSession(req: IncomingMessage, res: ServerResponse, property: string, session: Session): void {
+  attached.add(session);
+  sessions.set(req, session);
+  (req as unknown as Record<string, unknown>)[property] = session;
+  localsOf(res).session = session;
+}
