@@ -49,8 +49,10 @@ describe('renderNode: input fields', () => {
     expect(input.hasAttribute('value')).toBe(false);
   });
 
-  it('suggests autocomplete="username" for the login identifier when Kratos gives none', () => {
+  it('suggests autocomplete for the login identifier and one-time codes when Kratos gives none', () => {
     expect(render(inputNode('identifier', 'text', { value: '' })).querySelector('input')!.getAttribute('autocomplete')).toBe('username');
+    expect(render(inputNode('totp_code', 'text', {}, 'totp')).querySelector('input')!.getAttribute('autocomplete')).toBe('one-time-code');
+    expect(render(inputNode('traits.nickname', 'text')).querySelector('input')!.hasAttribute('autocomplete')).toBe(false);
   });
 
   it('renders a hidden input with its value and no label', () => {

@@ -183,6 +183,14 @@ describe('renderPage: links between flows', () => {
     ]);
   });
 
+  it('offers only sign out on a second-factor or re-authentication login', () => {
+    for (const flow of [{ requested_aal: 'aal2' }, { refresh: true }]) {
+      const data = viewData('login', flowUi('login', [csrf]), { urls });
+      const doc = parse(renderPage({ ...data, flow: { ...data.flow, ...flow } as FlowViewData['flow'] }));
+      expect(Array.from(doc.querySelectorAll('nav a')).map((a) => a.textContent)).toEqual(['Sign out']);
+    }
+  });
+
   it('links registration to sign in, recovery and verification back to sign in', () => {
     expect(links('registration')).toEqual([['Sign in', '/auth/login']]);
     expect(links('recovery')).toEqual([['Back to sign in', '/auth/login']]);

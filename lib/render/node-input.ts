@@ -6,6 +6,12 @@ import { renderNodeMessages } from './messages';
 import { labelFor } from './text';
 import { triggerPattern } from './client-script';
 
+const AUTOCOMPLETE_BY_NAME: Record<string, string> = {
+  identifier: 'username',
+  totp_code: 'one-time-code',
+  code: 'one-time-code',
+};
+
 const FIELD_TYPES = new Set(['text', 'password', 'number', 'email', 'tel', 'datetime-local', 'date', 'url']);
 
 function trigger(attributes: Attributes, name: 'onclickTrigger' | 'onloadTrigger'): string | undefined {
@@ -76,7 +82,9 @@ function renderField(node: UiNode, ctx: RenderContext, attributes: Attributes, n
   const id = fieldId(node, ctx, name);
   const messages = renderNodeMessages(messagesOf(node), id, ctx.options.translate);
   const label = labelFor(node, ctx.options.translate, ctx.options.labels);
-  const autocomplete = stringAttribute(attributes, 'autocomplete') ?? (name === 'identifier' ? 'username' : undefined);
+  const autocomplete =
+    stringAttribute(attributes, 'autocomplete') ??
+    (Object.prototype.hasOwnProperty.call(AUTOCOMPLETE_BY_NAME, name) ? AUTOCOMPLETE_BY_NAME[name] : undefined);
   const required = attributes.required === true;
   return (
     `<div class="kratos-field kratos-field--${type}${messages.invalid ? ' kratos-field--invalid' : ''}">` +

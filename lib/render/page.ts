@@ -37,8 +37,17 @@ const PAGE_LINKS: Record<PageKind, LinkSpec[]> = {
   ],
 };
 
-function renderLinks(kind: PageKind, urls: Partial<FlowUrls> | undefined, labels: Readonly<RenderLabels>): string {
-  const items = PAGE_LINKS[kind]
+const REAUTHENTICATION_LINKS: LinkSpec[] = [['logout', 'signOut']];
+
+function linksOf(kind: PageKind, flow: FlowViewData['flow']): LinkSpec[] {
+  const login = (flow ?? {}) as { refresh?: unknown; requested_aal?: unknown };
+  const reauthenticating = kind === 'login' && (login.refresh === true || login.requested_aal === 'aal2');
+  return reauthenticating ? REAUTHENTICATION_LINKS : PAGE_LINKS[kind];
+}
+
+function renderLinks(kind: PageKind, view: FlowViewData, labels: Readonly<RenderLabels>): string {
+  const urls: Partial<FlowUrls> | undefined = view.urls;
+  const items = linksOf(kind, view.flow)
     .filter(([url]) => isSafeHref(urls?.[url]))
     .map(([url, label]) => `<li><a class="kratos-link kratos-link--${url}"${attr('href', urls?.[url])}>${escapeHtml(labels[label])}</a></li>`);
   return items.length === 0 ? '' : `<nav class="kratos-nav"><ul class="kratos-links">${items.join('')}</ul></nav>`;
@@ -112,7 +121,7 @@ function renderWith(data: FlowViewData, options: ResolvedRenderOptions): string 
     `${appName ? `<header class="kratos-header"><span class="kratos-app-name">${escapeHtml(appName)}</span></header>` : ''}` +
     `<main class="kratos-main"><h1 class="kratos-title">${escapeHtml(title)}</h1>` +
     `${renderFlowMessages(parts.messages, options.translate)}${parts.kind === 'error' ? errorDetails(view, labels) : ''}` +
-    `${forms}${renderLinks(parts.kind, view.urls, labels)}</main>${bodyScripts(parts, ctx)}</body></html>`
+    `${forms}${renderLinks(parts.kind, view, labels)}</main>${bodyScripts(parts, ctx)}</body></html>`
   );
 }
 
