@@ -1,0 +1,208 @@
+import request from 'supertest';
+import { closeSharedContexts } from '../../lib/context';
+import { hasVerifiedEmail, traitEquals } from '../../lib/session/checks';
+import { optionalSession, requireSession } from '../../lib/session/factories';
+import type { RequireSessionOptions } from '../../lib/session/options';
+import { appWith, FRAMEWORKS } from '../helpers/apps';
+import { startEmulator, type TestEmulator } from '../helpers/emulator';
+
+const BROWSER = { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', Host: 'app.test' };
+const API = { Accept: 'application/json', Host: 'app.test' };
+
+let kratos: TestEmulator;
+let plain: { cookie: string; token: string; sessionId: string };
+let withTotp: { cookie: string };
+let old: { cookie: string };
+let unverified: { cookie: string };
+
+beforeAll(async () => {
+  kratos = await startEmulator();
+  const alice = await kratos.createIdentity({ traits: { email: 'alice@example.com' }, password: 'correct horse battery', verified: true });
+  const a = await kratos.createSession(alice.id as string);
+  plain = { cookie: a.cookie, token: a.token, sessionId: a.session.id as string };
+  const bob = await kratos.createIdentity({ traits: { email: 'bob@example.com' }, password: 'correct horse battery', verified: true, totp: true });
+  withTotp = await kratos.createSession(bob.id as string, { aal: 'aal1', methods: ['password'] });
+  const carol = await kratos.createIdentity({ traits: { email: 'carol@example.com' }, verified: true });
+  old = await kratos.createSession(carol.id as string, { authenticatedAt: new Date(Date.now() - 60 * 60_000) });
+  const dave = await kratos.createIdentity({ traits: { email: 'dave@example.com' }, verified: false });
+  unverified = await kratos.createSession(dave.id as string);
+});
+afterAll(async () => {
+  await closeSharedContexts();
+  await kratos.close();
+});
+
+const guard = (options: RequireSessionOptions = {}) => requireSession({ publicUrl: kratos.publicUrl, ...options });
+const loginPrefix = () => `${kratos.publicUrl}/self-service/login/browser`;
+
+describe.each(FRAMEWORKS)('requireSession on %s', (framework) => {
+  const app = (options?: RequireSessionOptions) => appWith(framework, [guard(options)]);
+
+  it('attaches the session as req.session, res.locals.session and getSession(req)', async () => {
+    const res = await request(app()).get('/dashboard').set(BROWSER).set('Cookie', `theme=dark; ${plain.cookie}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ session: plain.sessionId, property: plain.sessionId, locals: plain.sessionId, email: 'alice@example.com' });
+  });
+
+  it('accepts a session token in X-Session-Token and in Authorization: Bearer', async () => {
+    const viaHeader = await request(app()).get('/api/me').set(API).set('X-Session-Token', plain.token);
+    const viaBearer = await request(app()).get('/api/me').set(API).set('Authorization', `Bearer ${plain.token}`);
+    expect([viaHeader.status, viaBearer.status]).toEqual([200, 200]);
+    expect(viaHeader.body.session).toBe(plain.sessionId);
+    expect(viaBearer.body.session).toBe(plain.sessionId);
+  });
+
+  it('redirects a browser without a session to login with return_to', async () => {
+    const res = await request(app()).get('/dashboard?tab=2').set(BROWSER);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(`${loginPrefix()}?return_to=${encodeURIComponent('http://app.test/dashboard?tab=2')}`);
+    expect(res.headers['cache-control']).toBe('private, no-store');
+  });
+
+  it('treats an unknown session cookie like no session', async () => {
+    const res = await request(app()).get('/dashboard').set(BROWSER).set('Cookie', 'ory_kratos_session=not-a-real-session');
+    expect(res.status).toBe(303);
+    expect(res.headers.location.startsWith(loginPrefix())).toBe(true);
+  });
+
+  it('answers an API call without a session with 401 in Kratos\' error envelope', async () => {
+    const res = await request(app()).get('/api/me').set(API);
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual({
+      error: { id: 'session_inactive', code: 401, status: 'Unauthorized', reason: 'No valid session credentials found in the request.', message: 'The request could not be authorized' },
+    });
+  });
+
+  it('answers AJAX (X-Requested-With) with JSON even when it accepts HTML', async () => {
+    const res = await request(app()).get('/x').set(BROWSER).set('X-Requested-With', 'XMLHttpRequest');
+    expect(res.status).toBe(401);
+  });
+
+  it('sends a browser whose session needs a second factor to login with aal=aal2 and return_to', async () => {
+    const res = await request(app()).get('/settings').set(BROWSER).set('Cookie', withTotp.cookie);
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.location);
+    expect(location.origin + location.pathname).toBe(loginPrefix());
+    expect(location.searchParams.get('aal')).toBe('aal2');
+    expect(location.searchParams.get('return_to')).toBe('http://app.test/settings');
+  });
+
+  it('answers an API call whose session needs a second factor with 403 session_aal2_required', async () => {
+    const res = await request(app()).get('/api/x').set(API).set('Cookie', withTotp.cookie);
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatchObject({ id: 'session_aal2_required', code: 403, status: 'Forbidden' });
+    expect(new URL(res.body.redirect_browser_to).searchParams.get('aal')).toBe('aal2');
+  });
+
+  it("sends an aal1 session to login with aal=aal2 on a route that requires aal: 'aal2'", async () => {
+    const res = await request(app({ aal: 'aal2' })).get('/admin').set(BROWSER).set('Cookie', plain.cookie);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(`${loginPrefix()}?aal=aal2&return_to=${encodeURIComponent('http://app.test/admin')}`);
+  });
+
+  it('sends a session authenticated before maxAge to login with refresh=true', async () => {
+    const res = await request(app({ maxAge: '10m' })).get('/billing').set(BROWSER).set('Cookie', old.cookie);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(`${loginPrefix()}?refresh=true&return_to=${encodeURIComponent('http://app.test/billing')}`);
+    const api = await request(app({ maxAge: '10m' })).get('/billing').set(API).set('Cookie', old.cookie);
+    expect(api.status).toBe(403);
+    expect(api.body.error.id).toBe('session_refresh_required');
+  });
+
+  it('lets a fresh enough session through maxAge', async () => {
+    const res = await request(app({ maxAge: '10m' })).get('/billing').set(BROWSER).set('Cookie', plain.cookie);
+    expect(res.status).toBe(200);
+  });
+
+  it('answers 403 JSON to an API call whose session fails a check', async () => {
+    const res = await request(app({ check: hasVerifiedEmail() })).get('/orders').set(API).set('Cookie', unverified.cookie);
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatchObject({ code: 403, status: 'Forbidden', message: 'The requested action was forbidden' });
+  });
+
+  it('passes FORBIDDEN to the app\'s error handler for a browser whose session fails a check', async () => {
+    const res = await request(app({ check: [hasVerifiedEmail(), traitEquals('email', 'someone@else.com')] })).get('/orders').set(BROWSER).set('Cookie', plain.cookie);
+    expect(res.status).toBe(403);
+    expect(res.headers['x-error-handler']).toBe('app');
+    expect(res.body.code).toBe('FORBIDDEN');
+  });
+
+  it('lets a session that passes every check through, async checks included', async () => {
+    const res = await request(app({ check: [hasVerifiedEmail(), async (session) => session.identity?.id !== undefined] })).get('/orders').set(BROWSER).set('Cookie', plain.cookie);
+    expect(res.status).toBe(200);
+  });
+
+  it("passes UNAUTHENTICATED to next(err) with onUnauthenticated: 'error'", async () => {
+    const res = await request(app({ onUnauthenticated: 'error' })).get('/x').set(BROWSER);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('UNAUTHENTICATED');
+  });
+
+  it("redirects even API calls with onUnauthenticated: 'redirect'", async () => {
+    const res = await request(app({ onUnauthenticated: 'redirect' })).get('/x').set(API);
+    expect(res.status).toBe(303);
+  });
+
+  it('hands the refusal and the login URL to an onUnauthenticated handler', async () => {
+    const res = await request(
+      app({
+        aal: 'aal2',
+        onUnauthenticated: (_req, res, _next, error) => {
+          res.statusCode = 418;
+          res.end(`${error.code} ${error.redirectTo}`);
+        },
+      }),
+    )
+      .get('/x')
+      .set(API)
+      .set('Cookie', plain.cookie);
+    expect(res.status).toBe(418);
+    expect(res.text).toBe(`AAL2_REQUIRED ${loginPrefix()}?aal=aal2&return_to=${encodeURIComponent('http://app.test/x')}`);
+  });
+
+  it('answers 400 to a malformed session cookie instead of asking Kratos', async () => {
+    kratos.resetStats();
+    const res = await request(app()).get('/x').set(BROWSER).set('Cookie', 'ory_kratos_session=a\\b');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('BAD_REQUEST');
+    expect(kratos.stats()['/sessions/whoami'] ?? 0).toBe(0);
+  });
+
+  it('does not ask Kratos when the request carries no credential', async () => {
+    kratos.resetStats();
+    await request(app()).get('/x').set(BROWSER).set('Cookie', 'theme=dark');
+    expect(kratos.stats()['/sessions/whoami'] ?? 0).toBe(0);
+  });
+});
+
+describe.each(FRAMEWORKS)('optionalSession on %s', (framework) => {
+  const app = () => appWith(framework, [optionalSession({ publicUrl: kratos.publicUrl })]);
+
+  it('attaches the session when present', async () => {
+    const res = await request(app()).get('/').set(BROWSER).set('Cookie', plain.cookie);
+    expect(res.status).toBe(200);
+    expect(res.body.session).toBe(plain.sessionId);
+  });
+
+  it('goes on without a session and never redirects', async () => {
+    for (const cookie of ['', 'ory_kratos_session=unknown', withTotp.cookie]) {
+      const res = await request(app()).get('/').set(BROWSER).set('Cookie', cookie);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ session: null, property: null, locals: null });
+    }
+  });
+});
+
+describe('mounted twice', () => {
+  it('asks Kratos once per request for app.use(optionalSession()) plus a route requireSession()', async () => {
+    const express = (await import('express')).default;
+    const app = express();
+    app.use(optionalSession({ publicUrl: kratos.publicUrl }));
+    app.get('/x', requireSession({ publicUrl: kratos.publicUrl, maxAge: '1h' }), (_req, res) => void res.send('ok'));
+    kratos.resetStats();
+    const res = await request(app).get('/x').set(BROWSER).set('Cookie', plain.cookie);
+    expect(res.text).toBe('ok');
+    expect(kratos.stats()['/sessions/whoami']).toBe(1);
+  });
+});
