@@ -184,6 +184,8 @@ describe('safeReturnTo', () => {
     '/path\r\nSet-Cookie: x=1',
     '/path%0d%0aSet-Cookie:%20x=1',
     '/path%00',
+    'http://app.test//evil.com/',
+    'http://app.test/\\evil.com',
     'http://app.test@evil.com',
     'http://app.test:80@evil.com/',
     'http://user:pass@app.test/',

@@ -120,7 +120,9 @@ export function safeReturnTo(value: unknown, req: IncomingMessage, config: Resol
       return undefined;
     }
   }
-  if (/%(?:2f|5c)/i.test(url.hostname) || !isAllowedReturnUrl(url, req, config)) return undefined;
+  // A same-origin path starting with `//` becomes an open redirect as soon as anything re-emits it as a
+  // relative Location (trailing-slash redirects do), so it is refused like `//evil.com` itself.
+  if (url.pathname.startsWith('//') || /%(?:2f|5c)/i.test(url.hostname) || !isAllowedReturnUrl(url, req, config)) return undefined;
   return url.href;
 }
 
