@@ -9,6 +9,7 @@ import {
   validateSchema,
   type ResponseEvent,
 } from '../helpers/openapi';
+import { startEmulator } from '../helpers/emulator';
 
 const identity = {
   id: '5b6c1f1e-7a52-4d1c-9f5b-1e2f0b8f3f31',
@@ -263,7 +264,8 @@ describe('createResponseValidator', () => {
   it('records a JSON body where the spec documents an empty response, and a missing documented body', () => {
     const validator = createResponseValidator();
     validator.onResponse(event({ method: 'DELETE', route: '/admin/identities/{id}', server: 'admin', status: 204, body: {} }));
-    validator.onResponse(event({ status: 200, body: undefined }));
+    validator.onResponse(event({ status: 200, contentType: undefined, body: undefined }));
+    validator.onResponse(event({ route: '/.well-known/ory/webauthn.js', status: 200, contentType: 'text/javascript; charset=UTF-8', body: undefined }));
     expect(validator.violations).toEqual([
       expect.stringContaining('JSON body sent where the spec documents an empty response'),
       expect.stringContaining('the spec documents a JSON body (schema "session") but none was sent'),
@@ -289,5 +291,28 @@ describe('the repository copy of shared/kratos', () => {
 
   (existsSync(shared) ? it.each(copies) : it.skip.each(copies))('%s is identical to ../shared/kratos', (file) => {
     expect(readFileSync(kratosFixturePath(file), 'utf8')).toBe(readFileSync(join(shared, file), 'utf8'));
+  });
+});
+
+describe('startEmulator', () => {
+  it('validates every JSON body of a real emulator, passes events on, and closes cleanly when all match', async () => {
+    const seen: ResponseEvent[] = [];
+    const kratos = await startEmulator({ onResponse: (e) => seen.push(e) });
+    try {
+      const whoami = await fetch(`${kratos.publicUrl}/sessions/whoami`);
+      expect(whoami.status).toBe(401);
+      await whoami.text();
+      await (await fetch(`${kratos.adminUrl}/admin/identities`)).text();
+      expect(seen.map((e) => `${e.server} ${e.route} ${e.status}`)).toEqual(['public /sessions/whoami 401', 'admin /admin/identities 200']);
+      expect(kratos.violations).toEqual([]);
+    } finally {
+      await kratos.close();
+    }
+  });
+
+  it('makes close() fail with every violation recorded', async () => {
+    const kratos = await startEmulator();
+    kratos.validator.onResponse(event({ body: { id: 'not-a-uuid' } }));
+    await expect(kratos.close()).rejects.toThrow(/1 response\(s\) violate the Kratos OpenAPI spec:\n.*GET \/sessions\/whoami.*\/id must match format "uuid"/s);
   });
 });

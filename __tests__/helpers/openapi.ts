@@ -284,8 +284,9 @@ function isJsonContentType(contentType: string | undefined): boolean {
 /**
  * Collects spec violations of every response the emulator reports. JSON bodies are validated against
  * `schemaForResponse(method, route, status)`; a JSON body where the spec documents none, a body on an
- * undocumented route or status, a JSON body without a JSON content type, and a missing body where the
- * spec documents one for that exact status are all recorded.
+ * undocumented route or status, a JSON body without a JSON content type, and an empty response (no body,
+ * no content type) where the spec documents a JSON body for that exact status are all recorded. Non-JSON
+ * bodies (plain text, scripts, injected faults) are reported with `body: undefined` and are not checked.
  */
 export function createResponseValidator(options: ResponseValidatorOptions = {}): ResponseValidator {
   const ignored = new Set(options.ignoreRoutes ?? []);
@@ -308,7 +309,8 @@ export function createResponseValidator(options: ResponseValidatorOptions = {}):
       return;
     }
     if (event.body === undefined) {
-      if (found.kind === 'json' && found.explicit && event.method.toUpperCase() !== 'HEAD') {
+      const nothingSent = event.contentType === undefined;
+      if (nothingSent && found.kind === 'json' && found.explicit && event.method.toUpperCase() !== 'HEAD') {
         record(event, `the spec documents a JSON body (${schemaLabel(found.schema)}) but none was sent`);
       }
       return;
