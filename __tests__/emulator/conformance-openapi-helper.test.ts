@@ -126,6 +126,16 @@ describe('validateSchema', () => {
     expect(validateSchema('errorGeneric', { error: { ...aal2.error, details: 'text' } })).toEqual([expect.stringMatching(/^\/error\/details must be object/)]);
   });
 
+  it('accepts browser_location_change_required as Kratos writes it, the spec wrapping its error twice (CONTRACT §5.2)', () => {
+    const url = 'http://127.0.0.1:4433/self-service/login/browser?aal=aal2';
+    const body = {
+      error: { id: 'browser_location_change_required', code: 422, status: 'Unprocessable Entity', reason: `In order to complete this flow please redirect the browser to: ${url}`, message: 'browser location change required' },
+      redirect_browser_to: url,
+    };
+    expect(validateSchema('errorBrowserLocationChangeRequired', body)).toEqual([]);
+    expect(validateSchema('errorBrowserLocationChangeRequired', { ...body, error: { code: 422 } })).toEqual([expect.stringContaining("/error must have required property 'message'")]);
+  });
+
   it('keeps additionalProperties of the spec elsewhere (identity credentials must be credential objects)', () => {
     expect(validateSchema('identity', { ...identity, credentials: { password: 'secret' } })).not.toEqual([]);
   });

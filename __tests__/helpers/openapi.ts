@@ -53,13 +53,16 @@ const SUBMIT_ROUTES = new Set(
 );
 
 /**
- * Places where the spec contradicts every real Kratos response, with the evidence. Only these are relaxed.
+ * Places where the spec contradicts every real Kratos response, with the evidence. Only these are changed.
  * `genericError.details` is declared `additionalProperties: false`, yet Kratos fills it on many errors
  * (CONTRACT §2.1 session_aal2_required `details.redirect_browser_to`, §3.3 CSRF `details.docs/hint/
  * reject_reason`, §2.3 expired flows `details.redirect_to`), and the official SDK types it as `object`.
  */
 const SPEC_DEFECTS: ReadonlyArray<{ schema: string; property: string; replace: JsonSchema }> = [
   { schema: 'genericError', property: 'details', replace: { type: 'object', description: 'Further error details' } },
+  // `errorBrowserLocationChangeRequired.error` points at the wrapper `errorGeneric` (`{error:{error:{...}}}`),
+  // while Kratos writes the error object itself there (CONTRACT §5.2 quotes the body).
+  { schema: 'errorBrowserLocationChangeRequired', property: 'error', replace: { $ref: `${SPEC_ID}#/definitions/genericError` } },
 ];
 
 interface OpenApiResponse {
