@@ -130,6 +130,7 @@ describe('configuration', () => {
     const noSlash = await createKratosEmulator({ baseUrl: 'http://127.0.0.1:4433' });
     try {
       expect(noSlash.baseUrl).toBe('http://127.0.0.1:4433/');
+      expect(noSlash.csrfCookieName).toBe('csrf_token_be481debe9e1ebcf14d99f6f631d9a520ca6701ba0f3e4398508af30ebb1f509');
     } finally {
       await noSlash.close();
     }

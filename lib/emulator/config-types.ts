@@ -37,6 +37,8 @@ export interface EmulatorConfig {
   raw: Record<string, unknown>;
   /** `serve.public.base_url` in force, always with a trailing slash. */
   baseUrl: string;
+  /** `serve.public.base_url` exactly as configured (the CSRF cookie name hashes this string). */
+  rawBaseUrl: string;
   defaultBrowserReturnUrl: string;
   allowedReturnUrls: string[];
   flows: {

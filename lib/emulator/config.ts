@@ -228,6 +228,7 @@ export function loadEmulatorConfig(options: LoadConfigOptions = {}): EmulatorCon
       r.problems.push(`baseUrl: ${JSON.stringify(baseUrlOpt)} is not a valid absolute URL. Use for example http://127.0.0.1:3000/.ory/.`);
     }
   }
+  const rawBaseUrl = baseUrl;
   if (!baseUrl.endsWith('/')) baseUrl += '/';
 
   const defaultBrowserReturnUrl = r.url('selfservice.default_browser_return_url');
@@ -239,7 +240,8 @@ export function loadEmulatorConfig(options: LoadConfigOptions = {}): EmulatorCon
   if (allowed !== undefined && allowed !== null && !Array.isArray(allowed)) {
     r.problems.push(`selfservice.allowed_return_urls: ${JSON.stringify(allowed)} is not a list of URLs.`);
   } else {
-    (allowed ?? []).forEach((_: unknown, i: number) => {
+    (allowed ?? []).forEach((entry: unknown, i: number) => {
+      if (entry === '*') return;
       const u = r.url(`selfservice.allowed_return_urls.${i}`);
       if (u) allowedReturnUrls.push(u);
     });
@@ -264,6 +266,7 @@ export function loadEmulatorConfig(options: LoadConfigOptions = {}): EmulatorCon
     files: src.files,
     raw: r.raw,
     baseUrl,
+    rawBaseUrl,
     defaultBrowserReturnUrl: defaultBrowserReturnUrl ?? 'http://127.0.0.1:4455/',
     allowedReturnUrls,
     flows: {

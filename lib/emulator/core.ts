@@ -24,7 +24,7 @@ export class Core {
     readonly clock: () => number,
   ) {
     this.baseUrl = config.baseUrl;
-    this.csrfCookieName = csrfCookieName(this.baseUrl);
+    this.csrfCookieName = csrfCookieName(config.rawBaseUrl);
     this.returnTo = new ReturnToPolicy(config.allowedReturnUrls, this.baseUrl, config.defaultBrowserReturnUrl);
   }
 
@@ -32,7 +32,8 @@ export class Core {
   setBaseUrl(baseUrl: string): void {
     this.baseUrl = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
     this.config.baseUrl = this.baseUrl;
-    this.csrfCookieName = csrfCookieName(this.baseUrl);
+    this.config.rawBaseUrl = baseUrl;
+    this.csrfCookieName = csrfCookieName(baseUrl);
     this.returnTo = new ReturnToPolicy(this.config.allowedReturnUrls, this.baseUrl, this.config.defaultBrowserReturnUrl);
   }
 

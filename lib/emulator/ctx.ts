@@ -87,7 +87,7 @@ export class Ctx {
   }
 
   setCookie(name: string, value: string, options: SerializeOptions): void {
-    this.setCookies.push(serialize(name, value, options));
+    this.setCookies.push(serialize(name, value, { encode: (v: string) => v, ...options }));
   }
 
   /** The raw CSRF token of this request: the cookie's if valid, else a new one (and its Set-Cookie). */

@@ -36,12 +36,14 @@ export const T = {
   lookupList: (secrets: string[], raw: unknown[]) => info(1050015, secrets.join(', '), { secrets: raw }),
   disableLookup: () => info(1050016, 'Disable this method'),
   totpSecretLabel: () => info(1050017, 'This is your authenticator app secret. Use it if you can not scan the QR code.'),
-  recoverySuccessful: (expiresAtMs: number, nowMs: number) =>
-    info(
+  recoverySuccessful: (expiresAtMs: number, nowMs: number): UiText => ({
+    ...info(
       1060001,
       `You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next ${minutesAgo(expiresAtMs - nowMs)} minutes.`,
       { privileged_session_expires_at: new Date(expiresAtMs).toISOString(), privileged_session_expires_at_unix: Math.floor(expiresAtMs / 1000) },
     ),
+    type: 'success',
+  }),
   recoveryCodeSent: () =>
     info(1060003, 'An email containing a recovery code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.'),
   password: () => info(1070001, 'Password'),
@@ -54,7 +56,7 @@ export const T = {
   continue: () => info(1070009, 'Continue'),
   recoveryCode: () => info(1070010, 'Recovery code'),
   verificationCode: () => info(1070011, 'Verification code'),
-  verified: () => info(1080002, 'You successfully verified your email address.'),
+  verified: (): UiText => ({ id: 1080002, text: 'You successfully verified your email address.', type: 'success' }),
   verificationCodeSent: () =>
     info(1080003, 'An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.'),
   generic: (reason: string) => error(4000001, reason, { reason }),

@@ -99,6 +99,8 @@ export interface FlowRecord {
   // recovery / verification
   code?: { value: string; address: string; identityId?: string; expiresAt: number; attempts: number };
   submissions?: number;
+  /** Flows created through the admin API skip the CSRF check (Kratos' DangerousSkipCSRFCheck). */
+  skipCsrf?: boolean;
   // settings: update waiting for a refreshed session
   pendingPayload?: Record<string, unknown>;
   // settings: TOTP secret offered, lookup codes offered

@@ -121,6 +121,27 @@ export class IdentitySchema {
     return this.config.id;
   }
 
+  /**
+   * Converts form-encoded trait strings to the schema's types (numbers, booleans) and drops empty form values,
+   * as Kratos' schema-aware body decoder does. JSON bodies keep their types.
+   */
+  coerce(traits: unknown, fromForm: boolean): Record<string, unknown> {
+    const out = isPlainObject(traits) ? structuredClone(traits) : {};
+    if (!fromForm) return out;
+    for (const f of this.fields) {
+      const parts = f.path.split('.');
+      const parent = parts.slice(0, -1).reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), out);
+      const key = parts[parts.length - 1];
+      if (!isPlainObject(parent) || typeof parent[key] !== 'string') continue;
+      const v = parent[key] as string;
+      const t = Array.isArray(f.schema.type) ? f.schema.type[0] : f.schema.type;
+      if (v === '') delete parent[key];
+      else if ((t === 'number' || t === 'integer') && v.trim() !== '' && !Number.isNaN(Number(v))) parent[key] = Number(v);
+      else if (t === 'boolean') parent[key] = v === 'true' || v === 'on' || v === '1';
+    }
+    return out;
+  }
+
   /** Validates traits; returns Kratos UI messages (empty when valid). */
   validate(traits: unknown): TraitError[] {
     const data = { traits };

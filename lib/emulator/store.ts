@@ -18,27 +18,35 @@ export class Store {
     return id ? this.identities.get(id) : undefined;
   }
 
-  /** Replaces the identifier index entries of an identity with its current credentials. */
+  private readonly indexed = new Map<string, string[]>();
+
+  private keysOf(identity: IdentityRecord): string[] {
+    const keys: string[] = [];
+    for (const cred of Object.values(identity.credentials)) for (const ident of cred?.identifiers ?? []) keys.push(`${cred!.type}:${ident}`);
+    for (const a of identity.verifiableAddresses) keys.push(`verifiable:${a.value}`);
+    for (const a of identity.recoveryAddresses) keys.push(`recovery:${a.value}`);
+    return keys;
+  }
+
+  /** Re-indexes an identity's credential identifiers and addresses (call after changing them). */
   indexIdentity(identity: IdentityRecord): void {
     this.unindexIdentity(identity.id);
-    for (const cred of Object.values(identity.credentials)) {
-      for (const ident of cred?.identifiers ?? []) this.identifiers.set(`${cred!.type}:${ident}`, identity.id);
-    }
+    const keys = this.keysOf(identity);
+    for (const key of keys) this.identifiers.set(key, identity.id);
+    this.indexed.set(identity.id, keys);
   }
 
   private unindexIdentity(identityId: string): void {
-    const existing = this.identities.get(identityId);
-    if (!existing) return;
-    for (const cred of Object.values(existing.credentials)) {
-      for (const ident of cred?.identifiers ?? []) {
-        const key = `${cred!.type}:${ident}`;
-        if (this.identifiers.get(key) === identityId) this.identifiers.delete(key);
-      }
-    }
+    for (const key of this.indexed.get(identityId) ?? []) if (this.identifiers.get(key) === identityId) this.identifiers.delete(key);
+    this.indexed.delete(identityId);
+  }
+
+  /** The identity owning a verifiable (`verifiable`) or recovery (`recovery`) address. */
+  findByAddress(kind: 'verifiable' | 'recovery', value: string): IdentityRecord | undefined {
+    return this.findByIdentifier(kind, value);
   }
 
   putIdentity(identity: IdentityRecord): void {
-    this.unindexIdentity(identity.id);
     this.identities.set(identity.id, identity);
     this.indexIdentity(identity);
   }
