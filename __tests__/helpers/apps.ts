@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import connect from 'connect';
 import express from 'express';
 import { getSession } from '../../lib/session/attach';
@@ -86,9 +86,4 @@ export function appWith(framework: Framework, middlewares: SessionMiddleware[], 
         next();
       };
   }
-}
-
-/** A loopback server for {@link appWith}, for clients that are not supertest. */
-export function serverFor(listener: RequestListener) {
-  return createServer(listener);
 }

@@ -179,11 +179,11 @@ export class SessionCore {
   }
 
   #remember(key: string, session: Session, flight: InFlight): void {
-    if (!this.#cache || flight.invalidated) return;
+    if (!this.#cache || !this.#config.cache || flight.invalidated) return;
     const expiresAt = session.expires_at?.getTime() ?? Number.POSITIVE_INFINITY;
     const remaining = expiresAt - this.#now();
     if (!(remaining > 0)) return;
-    this.#cache.set(key, { session, expiresAt }, { ttl: Math.min(this.#config.cache ? this.#config.cache.ttl : 0, remaining) });
+    this.#cache.set(key, { session, expiresAt }, { ttl: Math.min(this.#config.cache.ttl, remaining) });
     let keys = this.#keysBySession.get(session.id);
     if (!keys) this.#keysBySession.set(session.id, (keys = new Set()));
     keys.add(key);

@@ -3,6 +3,10 @@ import type { KratosOptions } from '../kratos/config';
 import { requireSessionFor, optionalSessionFor, type SessionMiddleware } from './middleware';
 import { checkRouteOptions, factoryMisuse, OPTIONAL_OPTION_NAMES, REQUIRE_OPTION_NAMES, type OptionalSessionOptions, type RequireSessionOptions } from './options';
 
+/** Route option names each factory validates (including the other factory's, to explain the mix-up). */
+const REQUIRE_CHECKED: readonly string[] = [...REQUIRE_OPTION_NAMES, 'onError'];
+const OPTIONAL_CHECKED: readonly string[] = [...OPTIONAL_OPTION_NAMES, 'aal', 'maxAge', 'check', 'onUnauthenticated'];
+
 function pick<T extends object>(options: T, names: readonly string[]): Partial<T> {
   const out: Record<string, unknown> = {};
   for (const name of names) if (Object.hasOwn(options, name)) out[name] = (options as Record<string, unknown>)[name];
@@ -35,8 +39,8 @@ export function requireSession(options: RequireSessionOptions & KratosOptions = 
   // eslint-disable-next-line prefer-rest-params
   if (misuse) return reportMisuse(misuse, arguments[2]);
   const safeOptions = options ?? {};
-  const { route, problems } = checkRouteOptions(pick(safeOptions, [...REQUIRE_OPTION_NAMES, 'onError']), 'requireSession');
-  const context = contextFor(safeOptions, process.env, [...REQUIRE_OPTION_NAMES, 'onError'], problems);
+  const { route, problems } = checkRouteOptions(pick(safeOptions, REQUIRE_CHECKED), 'requireSession');
+  const context = contextFor(safeOptions, process.env, REQUIRE_CHECKED, problems);
   return requireSessionFor(context, route);
 }
 
@@ -55,7 +59,7 @@ export function optionalSession(options: OptionalSessionOptions & KratosOptions 
   // eslint-disable-next-line prefer-rest-params
   if (misuse) return reportMisuse(misuse, arguments[2]);
   const safeOptions = options ?? {};
-  const { route, problems } = checkRouteOptions(pick(safeOptions, [...OPTIONAL_OPTION_NAMES, 'aal', 'maxAge', 'check', 'onUnauthenticated']), 'optionalSession');
-  const context = contextFor(safeOptions, process.env, [...OPTIONAL_OPTION_NAMES, 'aal', 'maxAge', 'check', 'onUnauthenticated'], problems);
+  const { route, problems } = checkRouteOptions(pick(safeOptions, OPTIONAL_CHECKED), 'optionalSession');
+  const context = contextFor(safeOptions, process.env, OPTIONAL_CHECKED, problems);
   return optionalSessionFor(context, route);
 }
