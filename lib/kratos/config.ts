@@ -88,7 +88,7 @@ const RESERVED_PROPERTIES = new Set([
 const fetchIds = new WeakMap<FetchLike, number>();
 let nextFetchId = 1;
 
-export const describe = (value: unknown): string => {
+export const describeValue = (value: unknown): string => {
   if (typeof value === 'string') return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}...` : value);
   if (typeof value === 'function') return 'a function';
   try {
@@ -136,7 +136,7 @@ export function checkKratosOptions(
   extraOptionNames: readonly string[] = [],
 ): { config?: ResolvedKratosConfig; problems: string[] } {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    return { problems: [`options: ${describe(options)} is not an object. Pass an options object such as { publicUrl: 'http://127.0.0.1:4433' }.`] };
+    return { problems: [`options: ${describeValue(options)} is not an object. Pass an options object such as { publicUrl: 'http://127.0.0.1:4433' }.`] };
   }
   const problems = unknownOptionProblems(options, [...KRATOS_OPTION_NAMES, ...extraOptionNames]);
 
@@ -146,7 +146,7 @@ export function checkKratosOptions(
   if (rawPublic === undefined || rawPublic === '') {
     problems.push('publicUrl: is not set. Pass publicUrl or set KRATOS_PUBLIC_URL to where your server reaches Kratos\' public API, for example http://127.0.0.1:4433.');
   } else if (typeof rawPublic !== 'string' || !(publicUrl = parseHttpUrl(rawPublic))) {
-    problems.push(`${publicFrom}: ${describe(rawPublic)} is not a valid http(s) URL. Set it to where your server reaches Kratos' public API, for example http://127.0.0.1:4433.`);
+    problems.push(`${publicFrom}: ${describeValue(rawPublic)} is not a valid http(s) URL. Set it to where your server reaches Kratos' public API, for example http://127.0.0.1:4433.`);
   }
 
   const rawBrowser = options.browserUrl ?? env.KRATOS_BROWSER_URL;
@@ -162,7 +162,7 @@ export function checkKratosOptions(
     const parsed = typeof rawBrowser === 'string' ? parseHttpUrl(rawBrowser) : undefined;
     if (parsed) browserUrl = parsed.href.replace(/\/+$/, '');
     else {
-      problems.push(`${browserFrom}: ${describe(rawBrowser)} is neither an http(s) URL nor a path starting with "/". Set it to where browsers reach Kratos, for example "/.ory" (the app's Kratos proxy) or http://127.0.0.1:4433.`);
+      problems.push(`${browserFrom}: ${describeValue(rawBrowser)} is neither an http(s) URL nor a path starting with "/". Set it to where browsers reach Kratos, for example "/.ory" (the app's Kratos proxy) or http://127.0.0.1:4433.`);
     }
   }
 
@@ -170,18 +170,18 @@ export function checkKratosOptions(
   if (options.timeout !== undefined) {
     const parsed = parseDuration(options.timeout);
     if (parsed === undefined || parsed > 600_000) {
-      problems.push(`timeout: ${describe(options.timeout)} is not a valid duration. Use milliseconds (5000) or a string such as '5s', at most 10 minutes.`);
+      problems.push(`timeout: ${describeValue(options.timeout)} is not a valid duration. Use milliseconds (5000) or a string such as '5s', at most 10 minutes.`);
     } else timeout = parsed;
   }
 
   const allowedReturnUrls: ReturnUrlRule[] = [];
   if (options.allowedReturnUrls !== undefined) {
     if (!Array.isArray(options.allowedReturnUrls)) {
-      problems.push(`allowedReturnUrls: ${describe(options.allowedReturnUrls)} is not an array. Use a list such as ['https://app.example.com', 'https://*.example.com/'].`);
+      problems.push(`allowedReturnUrls: ${describeValue(options.allowedReturnUrls)} is not an array. Use a list such as ['https://app.example.com', 'https://*.example.com/'].`);
     } else {
       options.allowedReturnUrls.forEach((entry, i) => {
         const rule = parseAllowedReturnUrl(entry);
-        if (typeof rule === 'string') problems.push(`allowedReturnUrls[${i}]: ${describe(entry)} ${rule}`);
+        if (typeof rule === 'string') problems.push(`allowedReturnUrls[${i}]: ${describeValue(entry)} ${rule}`);
         else allowedReturnUrls.push(rule);
       });
     }
@@ -189,36 +189,36 @@ export function checkKratosOptions(
 
   const sessionCookieName = options.sessionCookieName ?? 'ory_kratos_session';
   if (typeof sessionCookieName !== 'string' || !COOKIE_NAME.test(sessionCookieName)) {
-    problems.push(`sessionCookieName: ${describe(sessionCookieName)} is not a valid cookie name. Use Kratos' session.cookie.name, by default "ory_kratos_session".`);
+    problems.push(`sessionCookieName: ${describeValue(sessionCookieName)} is not a valid cookie name. Use Kratos' session.cookie.name, by default "ory_kratos_session".`);
   }
 
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    problems.push(`fetch: ${describe(options.fetch)} is not a function. Pass a fetch-compatible function (for example node-fetch's default export) or leave it out to use the built-in keep-alive pool.`);
+    problems.push(`fetch: ${describeValue(options.fetch)} is not a function. Pass a fetch-compatible function (for example node-fetch's default export) or leave it out to use the built-in keep-alive pool.`);
   }
 
   const connections = options.connections ?? 64;
   if (!Number.isInteger(connections) || connections < 1 || connections > 10_000) {
-    problems.push(`connections: ${describe(connections)} is not a valid pool size. Use an integer from 1 to 10000 (default 64).`);
+    problems.push(`connections: ${describeValue(connections)} is not a valid pool size. Use an integer from 1 to 10000 (default 64).`);
   }
 
   let cache: ResolvedKratosConfig['cache'] = false;
   if (options.cache !== undefined && options.cache !== false) {
     const raw = options.cache as unknown;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      problems.push(`cache: ${describe(raw)} is not valid. Use false or an object such as { ttl: '30s', max: 10000 }.`);
+      problems.push(`cache: ${describeValue(raw)} is not valid. Use false or an object such as { ttl: '30s', max: 10000 }.`);
     } else {
       const { ttl, max = 10_000, ...rest } = raw as { ttl?: unknown; max?: unknown };
       for (const name of Object.keys(rest)) problems.push(`cache.${name}: unknown option. Use { ttl, max }.`);
       const ttlMs = parseDuration(ttl);
-      if (ttlMs === undefined) problems.push(`cache.ttl: ${describe(ttl)} is not a valid duration. Use milliseconds or a string such as '30s'.`);
-      if (!Number.isInteger(max) || (max as number) < 1) problems.push(`cache.max: ${describe(max)} is not a positive integer. Use the maximum number of cached sessions, for example 10000.`);
+      if (ttlMs === undefined) problems.push(`cache.ttl: ${describeValue(ttl)} is not a valid duration. Use milliseconds or a string such as '30s'.`);
+      if (!Number.isInteger(max) || (max as number) < 1) problems.push(`cache.max: ${describeValue(max)} is not a positive integer. Use the maximum number of cached sessions, for example 10000.`);
       if (ttlMs !== undefined && Number.isInteger(max) && (max as number) >= 1) cache = { ttl: ttlMs, max: max as number };
     }
   }
 
   const sessionProperty = options.sessionProperty ?? 'session';
   if (typeof sessionProperty !== 'string' || !PROPERTY_NAME.test(sessionProperty) || RESERVED_PROPERTIES.has(sessionProperty)) {
-    problems.push(`sessionProperty: ${describe(sessionProperty)} cannot be used as a request property. Use an identifier such as "session" or "kratosSession" (next to express-session).`);
+    problems.push(`sessionProperty: ${describeValue(sessionProperty)} cannot be used as a request property. Use an identifier such as "session" or "kratosSession" (next to express-session).`);
   }
 
   if (problems.length > 0 || !publicUrl || browserUrl === undefined) return { problems };

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describe } from '../kratos/config';
+import { describeValue } from '../kratos/config';
 import { parseDuration } from '../kratos/duration';
 import type { KratosExpressError } from '../kratos/errors';
 import type { SessionCheck } from './checks';
@@ -56,22 +56,22 @@ export function checkRouteOptions(
 ): { route: ResolvedRouteOptions; problems: string[] } {
   const problems: string[] = [];
   const { aal = 'aal1', maxAge, check, onUnauthenticated = 'auto', logoutUrl = false, onError = 'error' } = options;
-  if (aal !== 'aal1' && aal !== 'aal2') problems.push(`aal: ${describe(aal)} is not an assurance level. Use 'aal1' (any session) or 'aal2' (second factor required).`);
+  if (aal !== 'aal1' && aal !== 'aal2') problems.push(`aal: ${describeValue(aal)} is not an assurance level. Use 'aal1' (any session) or 'aal2' (second factor required).`);
   let maxAgeMs: number | undefined;
   if (maxAge !== undefined) {
     maxAgeMs = parseDuration(maxAge);
-    if (maxAgeMs === undefined) problems.push(`maxAge: ${describe(maxAge)} is not a valid duration. Use milliseconds or a string such as '10m'.`);
+    if (maxAgeMs === undefined) problems.push(`maxAge: ${describeValue(maxAge)} is not a valid duration. Use milliseconds or a string such as '10m'.`);
   }
   const checks = check === undefined ? [] : Array.isArray(check) ? check : [check];
   if (checks.some((c) => typeof c !== 'function')) {
-    problems.push(`check: ${describe(check)} is not a function or a list of functions. Use (session, req) => boolean, or helpers such as hasVerifiedEmail().`);
+    problems.push(`check: ${describeValue(check)} is not a function or a list of functions. Use (session, req) => boolean, or helpers such as hasVerifiedEmail().`);
   }
   if (typeof onUnauthenticated !== 'function' && !['auto', 'redirect', 'error'].includes(onUnauthenticated)) {
-    problems.push(`onUnauthenticated: ${describe(onUnauthenticated)} is not valid. Use 'auto', 'redirect', 'error' or a function (req, res, next, error).`);
+    problems.push(`onUnauthenticated: ${describeValue(onUnauthenticated)} is not valid. Use 'auto', 'redirect', 'error' or a function (req, res, next, error).`);
   }
-  if (typeof logoutUrl !== 'boolean') problems.push(`logoutUrl: ${describe(logoutUrl)} is not a boolean. Use true to fill res.locals.logoutUrl.`);
+  if (typeof logoutUrl !== 'boolean') problems.push(`logoutUrl: ${describeValue(logoutUrl)} is not a boolean. Use true to fill res.locals.logoutUrl.`);
   if (onError !== 'error' && onError !== 'continue') {
-    problems.push(`onError: ${describe(onError)} is not valid. Use 'error' (next(err) when Kratos fails) or 'continue' (go on without a session).`);
+    problems.push(`onError: ${describeValue(onError)} is not valid. Use 'error' (next(err) when Kratos fails) or 'continue' (go on without a session).`);
   }
   if (kind === 'optionalSession') {
     for (const name of ['aal', 'maxAge', 'check', 'onUnauthenticated'] as const) {
