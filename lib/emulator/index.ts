@@ -82,6 +82,9 @@ export interface KratosEmulator {
   close(): Promise<void>;
 }
 
+/** Diagnostic access to the in-memory store (identities, sessions, flows, messages), for tests that inspect state. */
+export const STATE = Symbol.for('kratos-express.emulator.state');
+
 const SECOND_FACTORS = new Set(['totp', 'lookup_secret', 'webauthn']);
 
 function validateOptions(o: KratosEmulatorOptions): string[] {
@@ -150,7 +153,7 @@ export async function createKratosEmulator(options: KratosEmulatorOptions = {}):
   };
   let closing: Promise<void> | undefined;
 
-  return {
+  const emulator: KratosEmulator = {
     publicUrl,
     adminUrl,
     get baseUrl() {
@@ -231,4 +234,7 @@ export async function createKratosEmulator(options: KratosEmulatorOptions = {}):
       return closing;
     },
   };
+  Object.defineProperty(emulator, STATE, { value: core.store, enumerable: false });
+  return emulator;
 }
+
