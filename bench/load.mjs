@@ -1,0 +1,54 @@
+// The load generator, in a process of its own: runs autocannon on request from the orchestrator.
+import autocannon from 'autocannon';
+import { onRequest, send } from './lib/ipc.mjs';
+
+let cookies = [];
+
+/** One autocannon run; `cookies: 'pool'` sends a different session cookie on every request (round robin). */
+function run({ url, connections, duration, amount, cookie, rotate }) {
+  const headers = { accept: 'application/json' };
+  if (cookie) headers.cookie = cookie;
+  const options = { url, connections, pipelining: 1, headers, timeout: 10 };
+  if (amount) options.amount = amount;
+  else options.duration = duration;
+  if (rotate) {
+    let next = 0;
+    const pool = cookies;
+    options.requests = [
+      {
+        method: 'GET',
+        setupRequest(req) {
+          req.headers = { ...headers, cookie: pool[next++ % pool.length] };
+          return req;
+        },
+      },
+    ];
+  }
+  return new Promise((resolve, reject) => {
+    autocannon(options, (err, result) => {
+      if (err) return reject(err);
+      resolve({
+        duration: result.duration,
+        total: result.requests.total,
+        ok: result['2xx'],
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        rps: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        latencyMean: result.latency.average,
+      });
+    });
+  });
+}
+
+onRequest(async (msg) => {
+  if (msg.type === 'cookies') {
+    cookies = msg.cookies;
+    return { count: cookies.length };
+  }
+  if (msg.type === 'run') return run(msg);
+  throw new Error(`unknown request ${msg.type}`);
+});
+send({ type: 'ready' });
