@@ -1,4 +1,5 @@
-import { describe, unknownOptionProblems } from '../kratos/config';
+import { unknownOptionProblems } from '../kratos/config';
+import { show as describe } from './show';
 import { RenderOptionsError } from '../render/errors';
 import { createRenderer } from '../render/page';
 import { defaultLabels, type RenderLabels } from '../render/labels';
