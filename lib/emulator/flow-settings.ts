@@ -1,4 +1,4 @@
-import { toDataURL } from 'qrcode';
+import { toDataURL, type QRCodeToDataURLOptions } from 'qrcode';
 import type { Core } from './core';
 import type { Ctx } from './ctx';
 import { errAal2Required, errIdentityMismatch, errRefreshRequired, errSessionInactive, KratosError } from './errors';
@@ -13,6 +13,9 @@ import { sessionAal } from './render';
 import { isPlainObject } from './util';
 
 type LookupView = 'reveal' | 'regenerate' | undefined;
+
+// PNG row filter 0 ("none"): pngjs' adaptive filter search is very slow in some runtimes (jest) and gains nothing for a QR code.
+const QR_OPTIONS = { width: 256, margin: 1, rendererOpts: { filterType: 0 } } as QRCodeToDataURLOptions;
 
 function lookupCodesOf(identity: IdentityRecord): { code: string; used_at?: string }[] {
   const codes = identity.credentials.lookup_secret?.config.recovery_codes;
@@ -35,8 +38,11 @@ async function settingsNodes(core: Core, flow: FlowRecord, identity: IdentityRec
   if (m.totp.enabled) {
     if (identity.credentials.totp) nodes.push(submit('totp', 'totp_unlink', 'true', T.unlinkTotp()));
     else {
-      flow.totpSecret ??= newTotpSecret();
-      const src = await toDataURL(totpUrl(core, identity, flow.totpSecret), { width: 256, margin: 1 });
+      if (!flow.totpSecret || !flow.totpQr) {
+        flow.totpSecret ??= newTotpSecret();
+        flow.totpQr = await toDataURL(totpUrl(core, identity, flow.totpSecret), QR_OPTIONS);
+      }
+      const src = flow.totpQr;
       nodes.push(
         imgNode('totp', 'totp_qr', src, 256, T.totpQr()),
         textNode('totp', 'totp_secret_key', T.totpSecret(flow.totpSecret), T.totpSecretLabel()),
@@ -195,6 +201,7 @@ async function applyUpdate(core: Core, ctx: Ctx, flow: FlowRecord, session: Sess
       }
       identity.credentials.totp = newCredential(core, 'totp', [identity.id], { totp_url: totpUrl(core, identity, flow.totpSecret) });
       flow.totpSecret = undefined;
+      flow.totpQr = undefined;
     }
   } else if (method === 'lookup_secret' && m.lookupSecret.enabled) {
     requirePrivileged(core, session);

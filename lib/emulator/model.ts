@@ -105,6 +105,7 @@ export interface FlowRecord {
   pendingPayload?: Record<string, unknown>;
   // settings: TOTP secret offered, lookup codes offered
   totpSecret?: string;
+  totpQr?: string;
   lookupCodes?: string[];
 }
 
