@@ -282,6 +282,16 @@ describe('createResponseValidator', () => {
     ]);
   });
 
+  it('checks a 400 error envelope of a flow submit against errorGeneric, as Kratos sends both there (CONTRACT §2.4)', () => {
+    const validator = createResponseValidator();
+    const submit = { method: 'POST', route: '/self-service/login', path: '/self-service/login', status: 400, contentType: 'application/json' };
+    validator.onResponse(event({ ...submit, body: { error: { code: 400, status: 'Bad Request', reason: 'The flow query parameter is missing or malformed.', message: 'The request was malformed or contained invalid parameters' } } }));
+    expect(validator.violations).toEqual([]);
+    validator.onResponse(event({ ...submit, body: { error: { code: 400 } } }));
+    validator.onResponse(event({ ...submit, body: { id: 'not-a-flow' } }));
+    expect(validator.violations).toEqual([expect.stringContaining('schema "errorGeneric"'), expect.stringContaining('schema "loginFlow"')]);
+  });
+
   it('records a JSON body sent without a JSON content type', () => {
     const validator = createResponseValidator();
     validator.onResponse(event({ contentType: 'text/html; charset=utf-8', body: session }));
