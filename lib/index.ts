@@ -1,3 +1,4 @@
 export * from './kratos';
 export * from './context';
 export * from './session';
+export * from './flows';
