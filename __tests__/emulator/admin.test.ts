@@ -1,10 +1,11 @@
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { call } from './jar';
 
 describe('admin API', () => {
   let kratos: KratosEmulator;
   beforeAll(async () => {
-    kratos = await createKratosEmulator();
+    kratos = await startEmulator();
   });
   afterAll(() => kratos.close());
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKratosEmulator, EmulatorConfigError } from '../../lib/emulator';
+import { EmulatorConfigError } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { loadEmulatorConfig } from '../../lib/emulator/config';
 import { DEFAULT_IDENTITY_SCHEMA, DEFAULT_KRATOS_YML } from '../../lib/emulator/default-config';
 import { parseDuration } from '../../lib/emulator/duration';
@@ -50,7 +51,7 @@ describe('configuration', () => {
   });
 
   it('loads the all-strategies quickstart from disk, resolving the schema next to kratos.yml', async () => {
-    const kratos = await createKratosEmulator({ config: join(SHARED, 'all-strategies/kratos.yml') });
+    const kratos = await startEmulator({ config: join(SHARED, 'all-strategies/kratos.yml') });
     try {
       expect(kratos.config.methods.webauthn.enabled).toBe(true);
       expect(kratos.config.flows.verification.enabled).toBe(false);
@@ -107,7 +108,7 @@ describe('configuration', () => {
   });
 
   it('rejects bad programmatic options together with config problems', async () => {
-    await expect(createKratosEmulator({ port: -1, overrides: { session: { lifespan: 'x' } } })).rejects.toThrow(/port: -1 is not a port[\s\S]*session.lifespan: "x"/);
+    await expect(startEmulator({ port: -1, overrides: { session: { lifespan: 'x' } } })).rejects.toThrow(/port: -1 is not a port[\s\S]*session.lifespan: "x"/);
   });
 
   it('parses Go durations', () => {
@@ -120,14 +121,14 @@ describe('configuration', () => {
   });
 
   it('derives the CSRF cookie name from base_url with its trailing slash', async () => {
-    const kratos = await createKratosEmulator({ baseUrl: 'http://127.0.0.1:4433/' });
+    const kratos = await startEmulator({ baseUrl: 'http://127.0.0.1:4433/' });
     try {
       expect(kratos.baseUrl).toBe('http://127.0.0.1:4433/');
       expect(kratos.csrfCookieName).toBe('csrf_token_806060ca5bf70dff3caa0e5c860002aade9d470a5a4dce73bcfa7ba10778f481');
     } finally {
       await kratos.close();
     }
-    const noSlash = await createKratosEmulator({ baseUrl: 'http://127.0.0.1:4433' });
+    const noSlash = await startEmulator({ baseUrl: 'http://127.0.0.1:4433' });
     try {
       expect(noSlash.baseUrl).toBe('http://127.0.0.1:4433/');
       expect(noSlash.csrfCookieName).toBe('csrf_token_be481debe9e1ebcf14d99f6f631d9a520ca6701ba0f3e4398508af30ebb1f509');
@@ -137,7 +138,7 @@ describe('configuration', () => {
   });
 
   it('uses the real listening URL as base_url when started programmatically', async () => {
-    const kratos = await createKratosEmulator();
+    const kratos = await startEmulator();
     try {
       expect(kratos.baseUrl).toBe(`${kratos.publicUrl}/`);
       expect(kratos.publicUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -1,11 +1,12 @@
-import { createKratosEmulator, type KratosEmulator, type ResponseEvent } from '../../lib/emulator';
+import { type KratosEmulator, type ResponseEvent } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { call } from './jar';
 
 describe('stats, faults and onResponse', () => {
   let kratos: KratosEmulator;
   const events: ResponseEvent[] = [];
   beforeAll(async () => {
-    kratos = await createKratosEmulator({ onResponse: (e) => events.push(e) });
+    kratos = await startEmulator({ onResponse: (e) => events.push(e) });
   });
   afterAll(() => kratos.close());
 
@@ -57,7 +58,7 @@ describe('stats, faults and onResponse', () => {
   });
 
   it('closes with keep-alive connections open', async () => {
-    const other = await createKratosEmulator();
+    const other = await startEmulator();
     await fetch(`${other.publicUrl}/health/alive`);
     await other.close();
     await expect(fetch(`${other.publicUrl}/health/alive`)).rejects.toThrow();

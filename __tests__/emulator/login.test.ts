@@ -1,4 +1,5 @@
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { Browser, csrfOf, flowIdOf, messageIds, node, nodeNames } from './flow-helpers';
 import { BROWSER, call } from './jar';
 
@@ -8,7 +9,7 @@ describe('login flow', () => {
   let kratos: KratosEmulator;
   let ui: string;
   beforeAll(async () => {
-    kratos = await createKratosEmulator();
+    kratos = await startEmulator();
     ui = kratos.config.flows.login.uiUrl;
     await kratos.createIdentity({ traits: { email: 'login@example.com' }, password: PASSWORD });
   });

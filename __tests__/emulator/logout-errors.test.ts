@@ -1,4 +1,5 @@
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { Browser } from './flow-helpers';
 import { call } from './jar';
 
@@ -7,7 +8,7 @@ const PASSWORD = 'correct-horse-battery-staple';
 describe('logout and errors', () => {
   let kratos: KratosEmulator;
   beforeAll(async () => {
-    kratos = await createKratosEmulator();
+    kratos = await startEmulator();
     await kratos.createIdentity({ traits: { email: 'logout@example.com' }, password: PASSWORD });
   });
   afterAll(() => kratos.close());

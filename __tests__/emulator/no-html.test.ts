@@ -1,4 +1,5 @@
-import { createKratosEmulator, type KratosEmulator, type ResponseEvent } from '../../lib/emulator';
+import { type KratosEmulator, type ResponseEvent } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { Browser } from './flow-helpers';
 import { BROWSER, call } from './jar';
 
@@ -6,7 +7,7 @@ describe('the emulator never renders HTML', () => {
   let kratos: KratosEmulator;
   const events: ResponseEvent[] = [];
   beforeAll(async () => {
-    kratos = await createKratosEmulator({ onResponse: (e) => events.push(e) });
+    kratos = await startEmulator({ onResponse: (e) => events.push(e) });
     await kratos.createIdentity({ traits: { email: 'html@example.com' }, password: 'correct-horse-battery-staple' });
   });
   afterAll(() => kratos.close());

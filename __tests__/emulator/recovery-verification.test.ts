@@ -1,4 +1,5 @@
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { Browser, flowIdOf, messageIds, node, nodeNames } from './flow-helpers';
 import { call } from './jar';
 
@@ -7,7 +8,7 @@ const PASSWORD = 'correct-horse-battery-staple';
 describe('recovery and verification by code', () => {
   let kratos: KratosEmulator;
   beforeAll(async () => {
-    kratos = await createKratosEmulator();
+    kratos = await startEmulator();
   });
   afterAll(() => kratos.close());
 
@@ -125,7 +126,7 @@ describe('recovery and verification by code', () => {
   });
 
   it('answers 400 for recovery and verification when disabled', async () => {
-    const off = await createKratosEmulator({ overrides: { selfservice: { flows: { recovery: { enabled: false }, verification: { enabled: false } } } } });
+    const off = await startEmulator({ overrides: { selfservice: { flows: { recovery: { enabled: false }, verification: { enabled: false } } } } });
     try {
       const r = await call(`${off.publicUrl}/self-service/recovery/browser`, { headers: { accept: 'application/json' } });
       expect(r.status).toBe(400);

@@ -1,4 +1,5 @@
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { Browser, flowIdOf, messageIds, node, nodeNames } from './flow-helpers';
 import { call } from './jar';
 
@@ -7,7 +8,7 @@ const PASSWORD = 'correct-horse-battery-staple';
 describe('registration flow (two-step, session + show_verification_ui hooks)', () => {
   let kratos: KratosEmulator;
   beforeAll(async () => {
-    kratos = await createKratosEmulator();
+    kratos = await startEmulator();
   });
   afterAll(() => kratos.close());
 
@@ -90,7 +91,7 @@ describe('registration flow (two-step, session + show_verification_ui hooks)', (
   });
 
   it('answers 400 self_service_flow_disabled when registration is disabled', async () => {
-    const off = await createKratosEmulator({ overrides: { selfservice: { flows: { registration: { enabled: false } } } } });
+    const off = await startEmulator({ overrides: { selfservice: { flows: { registration: { enabled: false } } } } });
     try {
       const res = await call(`${off.publicUrl}/self-service/registration/browser`, { headers: { accept: 'application/json' } });
       expect(res.status).toBe(400);
@@ -101,7 +102,7 @@ describe('registration flow (two-step, session + show_verification_ui hooks)', (
   });
 
   it('without the session hook creates the identity but no session; legacy one-step shows one form', async () => {
-    const legacy = await createKratosEmulator({
+    const legacy = await startEmulator({
       overrides: { selfservice: { flows: { registration: { enable_legacy_one_step: true, after: { password: { hooks: [] } } }, verification: { enabled: false } } } },
     });
     try {

@@ -1,10 +1,11 @@
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { call } from './jar';
 
 describe('return_to allow-list (§6.8)', () => {
   let kratos: KratosEmulator;
   beforeAll(async () => {
-    kratos = await createKratosEmulator({
+    kratos = await startEmulator({
       overrides: { selfservice: { allowed_return_urls: ['http://127.0.0.1:4455', 'https://*.example.com/app', 'http://localhost:19006/Callback', '*', 'https://*.com'] } },
     });
   });

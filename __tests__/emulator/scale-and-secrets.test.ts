@@ -1,12 +1,13 @@
 import { inspect } from 'node:util';
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { Browser } from './flow-helpers';
 import { call } from './jar';
 
 describe('state at scale and secrets at rest', () => {
   let kratos: KratosEmulator;
   beforeAll(async () => {
-    kratos = await createKratosEmulator();
+    kratos = await startEmulator();
   });
   afterAll(() => kratos.close());
 

@@ -1,4 +1,5 @@
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { Browser, messageIds, node, nodeNames } from './flow-helpers';
 import { call } from './jar';
 
@@ -7,7 +8,7 @@ const PASSWORD = 'correct-horse-battery-staple';
 describe('second factors: TOTP and lookup secrets', () => {
   let kratos: KratosEmulator;
   beforeAll(async () => {
-    kratos = await createKratosEmulator();
+    kratos = await startEmulator();
   });
   afterAll(() => kratos.close());
 

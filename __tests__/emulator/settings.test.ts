@@ -1,4 +1,5 @@
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { Browser, flowIdOf, messageIds, node, nodeNames } from './flow-helpers';
 import { BROWSER, call } from './jar';
 
@@ -8,7 +9,7 @@ describe('settings flow', () => {
   let kratos: KratosEmulator;
   let now = Date.now();
   beforeAll(async () => {
-    kratos = await createKratosEmulator({ clock: () => now, overrides: { selfservice: { methods: { lookup_secret: { enabled: false } } } } });
+    kratos = await startEmulator({ clock: () => now, overrides: { selfservice: { methods: { lookup_secret: { enabled: false } } } } });
   });
   afterAll(() => kratos.close());
 

@@ -1,5 +1,6 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { call } from './jar';
 
 describe('whoami tokenize_as', () => {
@@ -8,7 +9,7 @@ describe('whoami tokenize_as', () => {
   const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'ES256', kid: 'test-key' };
   beforeAll(async () => {
     const jwks = Buffer.from(JSON.stringify({ keys: [jwk] })).toString('base64');
-    kratos = await createKratosEmulator({ overrides: { session: { whoami: { tokenizer: { templates: { short: { ttl: '5m', jwks_url: `base64://${jwks}` } } } } } } });
+    kratos = await startEmulator({ overrides: { session: { whoami: { tokenizer: { templates: { short: { ttl: '5m', jwks_url: `base64://${jwks}` } } } } } } });
   });
   afterAll(() => kratos.close());
 

@@ -1,11 +1,12 @@
-import { createKratosEmulator, type KratosEmulator } from '../../lib/emulator';
+import { type KratosEmulator } from '../../lib/emulator';
+import { startEmulator } from '../helpers/emulator';
 import { call } from './jar';
 
 describe('GET /sessions/whoami', () => {
   let kratos: KratosEmulator;
   let identityId: string;
   beforeAll(async () => {
-    kratos = await createKratosEmulator();
+    kratos = await startEmulator();
     const identity = await kratos.createIdentity({ traits: { email: 'whoami@example.com' }, password: 'a-long-secret-phrase' });
     identityId = identity.id as string;
   });
@@ -86,7 +87,7 @@ describe('GET /sessions/whoami', () => {
   });
 
   it('lets an aal1 session of a TOTP identity through when session.whoami.required_aal is aal1', async () => {
-    const relaxed = await createKratosEmulator({ overrides: { session: { whoami: { required_aal: 'aal1' } } } });
+    const relaxed = await startEmulator({ overrides: { session: { whoami: { required_aal: 'aal1' } } } });
     try {
       const mfa = await relaxed.createIdentity({ traits: { email: 'relaxed@example.com' }, totp: true });
       const { cookie } = await relaxed.createSession(mfa.id as string);
