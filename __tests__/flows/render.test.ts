@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
 import { closeSharedContexts } from '../../lib/context';
 import { flowRoutes, type FlowRoutesOptions } from '../../lib/flows';
 import type { FlowViewData } from '../../lib/render';
+import { optionalSession } from '../../lib/session';
 import type { TestEmulator } from '../helpers/emulator';
 import { appWith, Browser, documentOf, express4, reportError, startPair, type LateServer } from './helpers';
 
@@ -223,6 +225,25 @@ describe('hooks and custom renderers', () => {
     const body = JSON.parse(page.body);
     expect(body.code).toBe('KRATOS_CONFIG_INVALID');
     expect(body.message).toMatch(/render: "flow" is a view name but res\.render is missing/);
+  });
+
+  it('gives other pages the session the app attached with optionalSession()', async () => {
+    const seen: FlowViewData[] = [];
+    const server = express();
+    server.use(optionalSession({ publicUrl: kratos.publicUrl }));
+    server.use(routes({ render: (_req, res, data) => void (seen.push(data), res.end('ok')) }));
+    app.set(server);
+    const { browser, email } = await signedInBrowser();
+    await browser.get(`${app.url}/verification`);
+    expect(seen).toHaveLength(1);
+    expect((seen[0].session?.identity?.traits as { email: string }).email).toBe(email);
+    expect(seen[0].urls.logout).toBe('/logout');
+  });
+
+  it('documents the EJS template it tests', () => {
+    const doc = readFileSync(path.join(__dirname, '../../docs/flows.md'), 'utf8');
+    const template = readFileSync(path.join(__dirname, 'views/flow.ejs'), 'utf8');
+    expect(doc).toContain(`\`\`\`ejs\n${template}\`\`\``);
   });
 
   it('links the client script relative to pages on nested paths', async () => {
