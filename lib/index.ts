@@ -2,3 +2,4 @@ export * from './kratos';
 export * from './context';
 export * from './session';
 export * from './flows';
+export * from './proxy';

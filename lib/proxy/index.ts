@@ -1,0 +1,10 @@
+export { kratosProxy, KRATOS_PROXY_OPTION_NAMES, type KratosProxy, type KratosProxyOptions } from './kratos-proxy';
+export { authGate, AUTH_GATE_OPTION_NAMES, type AuthGate, type AuthGateOptions } from './gate';
+export { forwardAuth, originalRequest, FORWARD_AUTH_OPTION_NAMES, type ForwardAuth, type ForwardAuthDialect, type ForwardAuthOptions, type OriginalRequest } from './forward-auth';
+export { ProxyError, type ProxyErrorCode } from './errors';
+export type { GateRule } from './rules';
+export type { GateJwtOptions } from './jwt';
+export { DEFAULT_IDENTITY_HEADERS, type IdentityHeaderTemplate } from './identity-headers';
+export { headerSafe, type SessionValue } from './session-values';
+export { parseTarget, type RequestTarget } from './paths';
+export { rewriteLocation, rewriteSetCookie, type CookieRewrite } from './rewrite';
