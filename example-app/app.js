@@ -3,10 +3,12 @@
 const path = require('node:path');
 const express = require('express');
 const helmet = require('helmet');
-const { createKratos } = require('kratos-express');
+const { createKratos, flowRoutesFor } = require('kratos-express');
 const { kratosProxy } = require('kratos-express/proxy');
 const { apiErrors, errorPage, notFound } = require('./errors');
 const viewHelpers = require('./view-helpers');
+
+const FLOW_PAGES = ['/login', '/registration', '/settings', '/recovery', '/verification', '/error'];
 
 /**
  * The example app: an Express app protected by Kratos through kratos-express.
@@ -24,6 +26,7 @@ function createApp({ publicUrl, browserUrl }) {
   const app = express();
   app.set('views', path.join(__dirname, 'views'));
   app.set('view engine', 'ejs');
+  app.set('view options', { rmWhitespace: true });
   Object.assign(app.locals, viewHelpers);
 
   // helmet's default Content-Security-Policy. Forms post to Kratos: same origin through the proxy;
@@ -33,12 +36,14 @@ function createApp({ publicUrl, browserUrl }) {
 
   // Kratos' public API on this origin under /.ory, mounted before any body parser so that
   // form posts reach Kratos untouched and Kratos' cookies become first-party.
-  if (proxied) app.use(kratosProxy({ publicUrl, prefix: browserUrl }));
+  if (proxied) app.use(kratosProxy({ prefix: browserUrl }, kratos.context));
 
   app.use(express.static(path.join(__dirname, 'public'), { maxAge: '1h' }));
 
   // /login /registration /settings /recovery /verification /error /logout, rendered by views/flow.ejs.
-  app.use(kratos.flowRoutes({ render: 'flow', home: '/' }));
+  // optionalSession() first, so the pages' header knows who is signed in (the flow routes reuse it).
+  app.use(FLOW_PAGES, kratos.optionalSession());
+  app.use(flowRoutesFor(kratos.context, { render: 'flow', home: '/' }));
 
   app.get('/', kratos.optionalSession(), function home(req, res) {
     res.render('home', { title: 'Home' });
