@@ -1,5 +1,6 @@
 // The load generator, in a process of its own: runs autocannon on request from the orchestrator.
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 import { onRequest, send } from './lib/ipc.mjs';
 
 let cookies = [];
@@ -43,7 +44,31 @@ function run({ url, connections, duration, amount, cookie, rotate }) {
   });
 }
 
+/**
+ * `count` requests that reach the server at the same moment: `count` keep-alive connections are opened
+ * first (with requests carrying no session, which need no whoami), then one request with the same session
+ * cookie is written on each of them in the same tick.
+ */
+async function burst({ url, count, cookie }) {
+  const { origin, pathname } = new URL(url);
+  const pool = new Pool(origin, { connections: count, pipelining: 1 });
+  try {
+    const send = (headers) =>
+      pool.request({ method: 'GET', path: pathname, headers }).then(async (res) => {
+        await res.body.dump();
+        return res.statusCode;
+      });
+    await Promise.all(Array.from({ length: count }, () => send({ accept: 'application/json' })));
+    const connected = pool.stats.connected;
+    const statuses = await Promise.all(Array.from({ length: count }, () => send({ accept: 'application/json', cookie })));
+    return { connected, ok: statuses.filter((s) => s >= 200 && s < 300).length, statuses: [...new Set(statuses)] };
+  } finally {
+    await pool.close();
+  }
+}
+
 onRequest(async (msg) => {
+  if (msg.type === 'burst') return burst(msg);
   if (msg.type === 'cookies') {
     cookies = msg.cookies;
     return { count: cookies.length };

@@ -35,16 +35,18 @@ try {
   const { urls } = await targets.ready;
   if (!urls[scenario.app]) throw new Error(`${name} is not available in this build`);
   const job = { url: urls[scenario.app], connections: 50, cookie: cookies[0], rotate: scenario.cookies === 'rotate' };
-  await load.call('run', { ...job, duration: 2 });
+  const warm = await load.call('run', { ...job, duration: 2 });
   const result = await load.call('run', { ...job, duration: Number(secondsArg) });
+  const served = warm.total + result.total;
   await targets.stop();
   const file = readdirSync(profileDir).find((f) => !before.has(f) && f.startsWith(name));
   console.log(`${name}: ${Math.round(result.ok / result.duration)} req/s under the profiler; profile ${join('bench/profiles', file)}`);
   const summary = summarize(join(profileDir, file));
-  console.log(`\nself time (of ${summary.totalMs} ms sampled)`);
-  for (const row of summary.self) console.log(`${String(row.pct).padStart(5)}%  ${row.fn}`);
+  const perRequest = (ms) => ((ms * 1000) / served).toFixed(1).padStart(7);
+  console.log(`\nself time (${summary.totalMs} ms sampled, ${served} requests served): %, us per request, function`);
+  for (const row of summary.self) console.log(`${String(row.pct).padStart(5)}% ${perRequest(row.ms)}  ${row.fn}`);
   console.log('\ninclusive time');
-  for (const row of summary.inclusive) console.log(`${String(row.pct).padStart(5)}%  ${row.fn}`);
+  for (const row of summary.inclusive) console.log(`${String(row.pct).padStart(5)}% ${perRequest(row.ms)}  ${row.fn}`);
 } finally {
   await Promise.all([load.stop(), stub.stop()]);
 }

@@ -45,15 +45,17 @@ export function printResults(results) {
         { title: 'measured', get: (r) => (r.ratio === null ? '-' : r.ratio.toFixed(2)), right: true },
         { title: 'target', get: (r) => `>= ${r.target}`, right: true },
         { title: 'result', get: (r) => verdict(r.pass) + (r.note ? ` (${r.note})` : '') },
+        { title: 'same ratio in server CPU per request', get: (r) => (r.cpuRatio == null ? '-' : r.cpuRatio.toFixed(2)), right: true },
       ]),
     );
     out.push('');
     out.push(
       table(data.concurrency, [
         { title: `${results.settings.concurrency} concurrent requests, one cookie`, get: (r) => r.name },
-        { title: 'whoami calls per run', get: (r) => r.whoamiPerRun.join(' '), right: true },
+        { title: 'whoami calls per burst', get: (r) => r.whoamiPerBurst.join(' '), right: true },
         { title: 'target', get: (r) => (r.max === undefined ? '-' : `<= ${r.max}`), right: true },
         { title: 'result', get: (r) => (r.max === undefined ? '' : verdict(r.pass)) },
+        { title: 'while 200 connections open (autocannon)', get: (r) => r.whoamiWhileConnecting.join(' '), right: true },
       ]),
     );
   }
