@@ -131,6 +131,15 @@ describe('when Kratos misbehaves', () => {
     expect(res.headers.location).toBeUndefined();
   });
 
+  it('answers a malformed session cookie on /settings with a 400 page, without asking Kratos', async () => {
+    faulty.requests.length = 0;
+    const res = await request(app()).get('/settings').set('Cookie', 'ory_kratos_session=a\\b');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.text).toMatch(/ory_kratos_session cookie is malformed/);
+    expect(faulty.requests).toHaveLength(0);
+  });
+
   it('answers a malformed session cookie on /logout with a 400 page', async () => {
     const res = await request(app()).get('/logout').set('Cookie', 'ory_kratos_session="a b"');
     expect(res.status).toBe(400);
