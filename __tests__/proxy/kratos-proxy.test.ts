@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
-import express4 from 'express4';
+import { express4 } from '../helpers/apps';
 import request from 'supertest';
 import { closeSharedContexts } from '../../lib/context';
 import { kratosProxy } from '../../lib/proxy';
