@@ -70,7 +70,7 @@ describe('second factors: TOTP and lookup secrets', () => {
     expect(messageIds(used.body)).toEqual([4000012]);
   });
 
-  it('enrols TOTP in settings with a real secret, after which whoami needs aal2', async () => {
+  it('enrols TOTP in settings with a real secret: the enrolling session becomes aal2, a new password login needs aal2', async () => {
     const identity = await kratos.createIdentity({ traits: { email: 'enrol@example.com' }, password: PASSWORD });
     const b = new Browser(kratos);
     await b.login('enrol@example.com', PASSWORD);
@@ -82,7 +82,13 @@ describe('second factors: TOTP and lookup secrets', () => {
     expect(res.status).toBe(200);
     expect(nodeNames(res.body)).toContain('totp:totp_unlink');
     expect(kratos.totpCode(identity.id as string)).toBe(code);
-    expect((await b.whoami()).status).toBe(403);
+    const same = await b.whoami();
+    expect(same.status).toBe(200);
+    expect(same.body.authenticator_assurance_level).toBe('aal2');
+    expect(same.body.authentication_methods.map((m: { method: string; aal: string }) => `${m.method}:${m.aal}`)).toEqual(['password:aal1', 'totp:aal2']);
+    const other = new Browser(kratos);
+    await other.login('enrol@example.com', PASSWORD);
+    expect((await other.whoami()).status).toBe(403);
   });
 
   it('generates, confirms, reveals and disables backup codes in settings', async () => {
@@ -99,13 +105,17 @@ describe('second factors: TOTP and lookup secrets', () => {
     const confirmed = await b.submitJson(flow, { method: 'lookup_secret', lookup_secret_confirm: true });
     expect(confirmed.status).toBe(200);
     expect(node(confirmed.body, 'lookup_secret_reveal')).toBeDefined();
-    const aal2 = await b.startFlow('login', '?aal=aal2');
-    const used = await b.submitJson(aal2, { method: 'lookup_secret', lookup_secret: list.context.secrets[0].text });
+    expect((await b.whoami()).body.authenticator_assurance_level).toBe('aal2');
+    const next = new Browser(kratos);
+    await next.login('codes@example.com', PASSWORD);
+    expect((await next.whoami()).status).toBe(403);
+    const aal2 = await next.startFlow('login', '?aal=aal2');
+    const used = await next.submitJson(aal2, { method: 'lookup_secret', lookup_secret: list.context.secrets[0].text });
     expect(used.status).toBe(200);
-    const settings = await b.startFlow('settings');
-    const revealed = await b.submitJson(settings, { method: 'lookup_secret', lookup_secret_reveal: true });
+    const settings = await next.startFlow('settings');
+    const revealed = await next.submitJson(settings, { method: 'lookup_secret', lookup_secret_reveal: true });
     expect(node(revealed.body, 'lookup_secret_codes').attributes.text.context.secrets[0].id).toBe(1050014);
-    const disabled = await b.submitJson(settings, { method: 'lookup_secret', lookup_secret_disable: true });
+    const disabled = await next.submitJson(settings, { method: 'lookup_secret', lookup_secret_disable: true });
     expect(disabled.status).toBe(200);
     expect(node(disabled.body, 'lookup_secret_regenerate')).toBeDefined();
   });

@@ -200,6 +200,7 @@ async function applyUpdate(core: Core, ctx: Ctx, flow: FlowRecord, session: Sess
         return 'answered';
       }
       identity.credentials.totp = newCredential(core, 'totp', [identity.id], { totp_url: totpUrl(core, identity, flow.totpSecret) });
+      session.methods.push({ method: 'totp', aal: 'aal2', completedAt: core.now() });
       flow.totpSecret = undefined;
       flow.totpQr = undefined;
     }
@@ -217,6 +218,7 @@ async function applyUpdate(core: Core, ctx: Ctx, flow: FlowRecord, session: Sess
     }
     if (flag('lookup_secret_confirm') && flow.lookupCodes) {
       identity.credentials.lookup_secret = newCredential(core, 'lookup_secret', [identity.id], { recovery_codes: flow.lookupCodes.map((code) => ({ code })) });
+      session.methods.push({ method: 'lookup_secret', aal: 'aal2', completedAt: core.now() });
       flow.lookupCodes = undefined;
     } else if (flag('lookup_secret_disable')) {
       delete identity.credentials.lookup_secret;
