@@ -1,5 +1,5 @@
 import { unknownOptionProblems } from '../kratos/config';
-import { show as describe } from './show';
+import { describeValue as describe } from '../kratos/config';
 import { RenderOptionsError } from '../render/errors';
 import { createRenderer } from '../render/page';
 import { defaultLabels, type RenderLabels } from '../render/labels';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { contextFor, type KratosContext } from '../context';
 import { KratosConfigError, KRATOS_OPTION_NAMES, unknownOptionProblems } from '../kratos/config';
-import { show as describe } from './show';
+import { describeValue as describe } from '../kratos/config';
 import { isKratosExpressError, KratosExpressError } from '../kratos/errors';
 import { safeReturnTo } from '../kratos/request';
 import type { FlowType } from '../render/types';
