@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { emulatorCommand } from './emulator';
+import { gateCommand } from './gate';
 
 /** Where a command writes and how it learns that it should stop (injectable for tests). */
 export interface CliIo {
@@ -38,6 +39,7 @@ export function defaultIo(): CliIo {
 /** Subcommands by name; a new one is one line here plus its own file. */
 export const COMMANDS: Record<string, Command> = {
   emulator: emulatorCommand,
+  gate: gateCommand,
 };
 
 function help(): string {

@@ -8,3 +8,4 @@ export { DEFAULT_IDENTITY_HEADERS, type IdentityHeaderTemplate } from './identit
 export { headerSafe, type SessionValue } from './session-values';
 export { parseTarget, type RequestTarget } from './paths';
 export { rewriteLocation, rewriteSetCookie, type CookieRewrite } from './rewrite';
+export { loadGateConfig, GateConfigFileError, GATE_CONFIG_SCHEMA, type GateFileConfig } from './config-file';
