@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Session } from '@ory/kratos-client-fetch';
 import { createContext, type KratosContext } from '../context';
 import { KratosConfigError, KRATOS_OPTION_NAMES, unknownOptionProblems, type KratosOptions } from '../kratos/config';
+import { authGate, forwardAuth, kratosProxy, type AuthGate, type AuthGateOptions, type ForwardAuth, type ForwardAuthOptions, type KratosProxy, type KratosProxyOptions } from '../proxy';
 import { getSession } from './attach';
 import { logoutUrlFor, type LogoutUrlOptions } from './logout';
 import { optionalSessionFor, requireSessionFor, type SessionMiddleware } from './middleware';
@@ -14,6 +15,9 @@ export interface KratosKit {
   optionalSession(options?: OptionalSessionOptions): SessionMiddleware;
   getLogoutUrl(req: IncomingMessage, options?: LogoutUrlOptions): Promise<string | undefined>;
   getSession(req: IncomingMessage): Session | undefined;
+  kratosProxy(options?: Omit<KratosProxyOptions, keyof KratosOptions>): KratosProxy;
+  authGate(options: Omit<AuthGateOptions, keyof KratosOptions>): AuthGate;
+  forwardAuth(options?: Omit<ForwardAuthOptions, keyof KratosOptions>): ForwardAuth;
   /** Closes the keep-alive pool. */
   close(): Promise<void>;
 }
@@ -49,6 +53,9 @@ export function createKratos(options: KratosOptions = {}, env: NodeJS.ProcessEnv
     optionalSession: (route = {}) => optionalSessionFor(context, routeOptions('optionalSession', route, OPTIONAL_OPTION_NAMES)),
     getLogoutUrl: (req, logoutOptions) => logoutUrlFor(context, req, logoutOptions),
     getSession,
+    kratosProxy: (proxyOptions = {}) => kratosProxy(proxyOptions, context),
+    authGate: (gateOptions) => authGate(gateOptions, context),
+    forwardAuth: (authOptions = {}) => forwardAuth(authOptions, context),
     close: () => context.close(),
   };
 }
