@@ -1,4 +1,5 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
 import { ProxyError } from './errors';
@@ -52,8 +53,11 @@ export function createEngine(options: EngineOptions): ProxyEngine {
       ? new ProxyError('UPSTREAM_TIMEOUT', `${options.what} did not answer within ${options.timeout} ms.`, err)
       : new ProxyError('UPSTREAM_UNREACHABLE', `${options.what} could not be reached (${err.code ?? err.message}).`, err);
 
+  // Without an agent http-proxy sends `Connection: close` and opens a connection per request.
+  const agent = /^https:/i.test(options.target) ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const proxy: RequestHandler = createProxyMiddleware({
     target: options.target,
+    agent,
     changeOrigin: options.changeOrigin,
     proxyTimeout: options.timeout,
     pathFilter: () => true,
