@@ -10,6 +10,8 @@ export interface EchoedRequest {
   headers: IncomingHttpHeaders;
   /** Raw header names as sent on the wire (to check spellings such as `x_user_id`). */
   rawHeaderNames: string[];
+  /** Port of the connection the request came on (equal ports: a reused keep-alive connection). */
+  remotePort: number;
   bodyLength: number;
   /** Hex SHA-256 of the body. */
   sha256: string;
@@ -41,12 +43,13 @@ export async function startUpstream(): Promise<Upstream> {
   const sockets = new Set<Socket>();
   const wss = new WebSocketServer({ noServer: true });
 
-  const record = (req: { method?: string; url?: string; headers: IncomingHttpHeaders; rawHeaders: string[] }, bodyLength: number, sha256: string): EchoedRequest => {
+  const record = (req: { method?: string; url?: string; headers: IncomingHttpHeaders; rawHeaders: string[]; socket: { remotePort?: number } }, bodyLength: number, sha256: string): EchoedRequest => {
     const entry = {
       method: req.method ?? '',
       url: req.url ?? '',
       headers: req.headers,
       rawHeaderNames: req.rawHeaders.filter((_, i) => i % 2 === 0),
+      remotePort: req.socket.remotePort ?? 0,
       bodyLength,
       sha256,
     };

@@ -417,6 +417,20 @@ describe('authGate: failures', () => {
     }
   });
 
+  it('reuses keep-alive connections to the upstream', async () => {
+    const gate = await gateServer();
+    try {
+      const first = await request(gate.server).get('/k1').set('Cookie', user.cookie).expect(200);
+      const second = await request(gate.server).get('/k2').set('Cookie', user.cookie).expect(200);
+      expect(echoed(second.body).remotePort).toBe(echoed(first.body).remotePort);
+      expect(echoed(second.body).headers.connection).not.toBe('close');
+      const listed = await request(gate.server).get('/k3').set('Cookie', user.cookie).set('Connection', 'close, X-User-Id, Authorization').expect(200);
+      expect(echoed(listed.body).headers['x-user-id']).toBe(user.id);
+    } finally {
+      await gate.close();
+    }
+  });
+
   it('passes upstream redirects to the client instead of following them', async () => {
     const gate = await gateServer();
     try {

@@ -39,6 +39,17 @@ export function bodyConsumed(req: IncomingMessage): boolean {
   return hasBody(req) && (req.readableDidRead || req.readableEnded || (req as { _body?: unknown })._body === true);
 }
 
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
+
+/**
+ * Removes hop-by-hop headers (and those listed in `Connection`) of a plain HTTP request so they never reach the
+ * next hop (RFC 9110 7.6.1); call it before adding trusted headers, so a client cannot list those away.
+ */
+export function dropHopByHop(req: IncomingMessage): void {
+  const listed = String(req.headers.connection ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+  for (const name of [...HOP_BY_HOP, ...listed]) if (name !== 'transfer-encoding') delete req.headers[name];
+}
+
 /**
  * A streaming reverse proxy on http-proxy-middleware: bodies and responses are piped (never buffered), redirects
  * are never followed, connection failures become `UPSTREAM_UNREACHABLE` (502) and silence beyond `timeout`

@@ -7,7 +7,7 @@ import { parseDuration } from '../kratos/duration';
 import { currentUrl, getCredentials, isBrowserNavigation } from '../kratos/request';
 import { SessionCore } from '../session/core';
 import { decide, type Decision } from './access';
-import { bodyConsumed, createEngine } from './engine';
+import { bodyConsumed, createEngine, dropHopByHop } from './engine';
 import { ProxyError } from './errors';
 import { compileIdentityHeaders, spoofedHeaderPredicate, stripHeaders, type IdentityHeaderTemplate } from './identity-headers';
 import { compileJwt, type GateJwt, type GateJwtOptions } from './jwt';
@@ -186,6 +186,7 @@ export function authGate(options: AuthGateOptions, context?: KratosContext): Aut
     check(req)
       .then(async (decision) => {
         if (!decision.allow) return deny(req, res, decision);
+        dropHopByHop(req);
         await prepare(req, decision.session);
         engine.web(req, res, (err) => failWith(res, next, err));
       })

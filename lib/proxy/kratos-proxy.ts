@@ -3,7 +3,7 @@ import type { KratosContext } from '../context';
 import { describeValue, type KratosOptions } from '../kratos/config';
 import { parseDuration } from '../kratos/duration';
 import { currentUrl } from '../kratos/request';
-import { bodyConsumed, createEngine } from './engine';
+import { bodyConsumed, createEngine, dropHopByHop } from './engine';
 import { ProxyError } from './errors';
 import { failWith, optionsObject, originalUrl, resolveContext } from './options';
 import { parseTarget } from './paths';
@@ -110,6 +110,7 @@ export function kratosProxy(options: KratosProxyOptions = {}, context?: KratosCo
       const view = browserRequest(req, trusted);
       const url = currentUrl(view);
       browserBases.set(req, { base: url.origin + prefix, secure: url.protocol === 'https:' });
+      dropHopByHop(req);
       const headers = req.headers;
       delete headers.forwarded;
       headers['x-forwarded-host'] = url.host;
