@@ -3,8 +3,7 @@
 const path = require('node:path');
 const express = require('express');
 const helmet = require('helmet');
-const { createKratos, flowRoutesFor } = require('kratos-express');
-const { kratosProxy } = require('kratos-express/proxy');
+const { createKratos } = require('kratos-express');
 const { apiErrors, errorPage, notFound } = require('./errors');
 const viewHelpers = require('./view-helpers');
 
@@ -36,14 +35,14 @@ function createApp({ publicUrl, browserUrl }) {
 
   // Kratos' public API on this origin under /.ory, mounted before any body parser so that
   // form posts reach Kratos untouched and Kratos' cookies become first-party.
-  if (proxied) app.use(kratosProxy({ prefix: browserUrl }, kratos.context));
+  if (proxied) app.use(kratos.kratosProxy({ prefix: browserUrl }));
 
   app.use(express.static(path.join(__dirname, 'public'), { maxAge: '1h' }));
 
   // /login /registration /settings /recovery /verification /error /logout, rendered by views/flow.ejs.
   // optionalSession() first, so the pages' header knows who is signed in (the flow routes reuse it).
   app.use(FLOW_PAGES, kratos.optionalSession());
-  app.use(flowRoutesFor(kratos.context, { render: 'flow', home: '/' }));
+  app.use(kratos.flowRoutes({ render: 'flow', home: '/' }));
 
   app.get('/', kratos.optionalSession(), function home(req, res) {
     res.render('home', { title: 'Home' });

@@ -3,3 +3,4 @@ export * from './context';
 export * from './session';
 export * from './flows';
 export * from './proxy';
+export * from './create-kratos';

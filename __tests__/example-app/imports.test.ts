@@ -54,7 +54,7 @@ describe('example-app imports', () => {
       }
     }
     expect(found).toEqual([]);
-    expect([...used].sort()).toEqual(['kratos-express', 'kratos-express/emulator', 'kratos-express/proxy']);
+    expect([...used].sort()).toEqual(['kratos-express', 'kratos-express/emulator']);
   });
 
   it('flags the imports a user could not write', () => {

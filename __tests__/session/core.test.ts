@@ -5,7 +5,7 @@ import { KratosClient } from '../../lib/kratos/client';
 import { resolveConfig } from '../../lib/kratos/config';
 import { getCredentials } from '../../lib/kratos/credentials';
 import { SessionCore, type SessionCheckResult } from '../../lib/session/core';
-import { createKratos } from '../../lib/session/create-kratos';
+import { createKratos } from '../../lib/create-kratos';
 import { requireSession } from '../../lib/session/factories';
 import { appWith } from '../helpers/apps';
 import { startEmulator, type TestEmulator } from '../helpers/emulator';

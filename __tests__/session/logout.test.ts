@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import request from 'supertest';
 import { closeSharedContexts } from '../../lib/context';
-import { createKratos } from '../../lib/session/create-kratos';
+import { createKratos } from '../../lib/create-kratos';
 import { optionalSession, requireSession } from '../../lib/session/factories';
 import { getLogoutUrl } from '../../lib/session/logout';
 import { appWith, FRAMEWORKS } from '../helpers/apps';

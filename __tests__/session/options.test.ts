@@ -3,7 +3,7 @@ import request from 'supertest';
 import { closeSharedContexts } from '../../lib/context';
 import { KratosConfigError } from '../../lib/kratos/config';
 import { anyOf, hasVerifiedAddress, metadataEquals, traitEquals, traitIncludes } from '../../lib/session/checks';
-import { createKratos } from '../../lib/session/create-kratos';
+import { createKratos } from '../../lib/create-kratos';
 import { optionalSession, requireSession } from '../../lib/session/factories';
 import { express4 } from '../helpers/apps';
 

@@ -1,7 +1,6 @@
 export { SessionCore, type SessionCheckResult, type SessionCoreStats } from './core';
 export { getSession } from './attach';
 export { anyOf, hasVerifiedAddress, hasVerifiedEmail, metadataEquals, metadataIncludes, traitEquals, traitIncludes, type SessionCheck } from './checks';
-export { createKratos, type KratosKit } from './create-kratos';
 export { optionalSession, requireSession } from './factories';
 export { getLogoutUrl, logoutUrlFor, type LogoutUrlOptions } from './logout';
 export type { SessionMiddleware } from './middleware';

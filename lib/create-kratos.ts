@@ -1,20 +1,22 @@
 import type { IncomingMessage } from 'node:http';
 import type { Session } from '@ory/kratos-client-fetch';
-import { createContext, type KratosContext } from '../context';
-import { KratosConfigError, KRATOS_OPTION_NAMES, unknownOptionProblems, type KratosOptions } from '../kratos/config';
-import { authGate, forwardAuth, kratosProxy, type AuthGate, type AuthGateOptions, type ForwardAuth, type ForwardAuthOptions, type KratosProxy, type KratosProxyOptions } from '../proxy';
-import { getSession } from './attach';
-import { logoutUrlFor, type LogoutUrlOptions } from './logout';
-import { optionalSessionFor, requireSessionFor, type SessionMiddleware } from './middleware';
-import { checkRouteOptions, OPTIONAL_OPTION_NAMES, REQUIRE_OPTION_NAMES, type OptionalSessionOptions, type RequireSessionOptions } from './options';
+import { createContext, type KratosContext } from './context';
+import { KratosConfigError, KRATOS_OPTION_NAMES, unknownOptionProblems, type KratosOptions } from './kratos/config';
+import { flowRoutesFor, type FlowRouteOptions, type FlowRoutesMiddleware } from './flows';
+import { authGate, forwardAuth, kratosProxy, type AuthGate, type AuthGateOptions, type ForwardAuth, type ForwardAuthOptions, type KratosProxy, type KratosProxyOptions } from './proxy';
+import { getSession } from './session/attach';
+import { logoutUrlFor, type LogoutUrlOptions } from './session/logout';
+import { optionalSessionFor, requireSessionFor, type SessionMiddleware } from './session/middleware';
+import { checkRouteOptions, OPTIONAL_OPTION_NAMES, REQUIRE_OPTION_NAMES, type OptionalSessionOptions, type RequireSessionOptions } from './session/options';
 
-/** The kit bound to one configuration: one keep-alive pool, one coalescing map, one cache. */
+/** The whole kit bound to one configuration: one keep-alive pool, one coalescing map, one cache. */
 export interface KratosKit {
   readonly context: KratosContext;
   requireSession(options?: RequireSessionOptions): SessionMiddleware;
   optionalSession(options?: OptionalSessionOptions): SessionMiddleware;
   getLogoutUrl(req: IncomingMessage, options?: LogoutUrlOptions): Promise<string | undefined>;
   getSession(req: IncomingMessage): Session | undefined;
+  flowRoutes(options?: FlowRouteOptions): FlowRoutesMiddleware;
   kratosProxy(options?: Omit<KratosProxyOptions, keyof KratosOptions>): KratosProxy;
   authGate(options: Omit<AuthGateOptions, keyof KratosOptions>): AuthGate;
   forwardAuth(options?: Omit<ForwardAuthOptions, keyof KratosOptions>): ForwardAuth;
@@ -41,6 +43,8 @@ function routeOptions(kind: 'requireSession' | 'optionalSession', options: objec
  *
  * @example
  * const kratos = createKratos({ publicUrl: 'http://127.0.0.1:4433', browserUrl: '/.ory', cache: { ttl: '30s', max: 10_000 } });
+ * app.use(kratos.kratosProxy({ prefix: '/.ory' }));
+ * app.use(kratos.flowRoutes());
  * app.use(kratos.optionalSession());
  * app.get('/orders', kratos.requireSession({ check: hasVerifiedEmail() }), handler);
  * process.on('SIGTERM', () => kratos.close());
@@ -53,6 +57,7 @@ export function createKratos(options: KratosOptions = {}, env: NodeJS.ProcessEnv
     optionalSession: (route = {}) => optionalSessionFor(context, routeOptions('optionalSession', route, OPTIONAL_OPTION_NAMES)),
     getLogoutUrl: (req, logoutOptions) => logoutUrlFor(context, req, logoutOptions),
     getSession,
+    flowRoutes: (flowOptions = {}) => flowRoutesFor(context, flowOptions),
     kratosProxy: (proxyOptions = {}) => kratosProxy(proxyOptions, context),
     authGate: (gateOptions) => authGate(gateOptions, context),
     forwardAuth: (authOptions = {}) => forwardAuth(authOptions, context),
