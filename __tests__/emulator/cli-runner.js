@@ -1,15 +1,14 @@
-// Runs lib/cli/main.ts in a child process: compiles TypeScript on require with @swc/core (as jest does).
-const { transformSync } = require('@swc/core');
+// Runs lib/cli/main.ts in a child process: compiles TypeScript on require with the TypeScript compiler.
 const Module = require('node:module');
 const { readFileSync } = require('node:fs');
+const ts = require('typescript');
 
 Module._extensions['.ts'] = function compile(module, filename) {
-  const { code } = transformSync(readFileSync(filename, 'utf8'), {
-    filename,
-    jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
-    module: { type: 'commonjs' },
+  const { outputText } = ts.transpileModule(readFileSync(filename, 'utf8'), {
+    fileName: filename,
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true, isolatedModules: true },
   });
-  module._compile(code, filename);
+  module._compile(outputText, filename);
 };
 
 require('../../lib/cli/main.ts')

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { transformFileSync } from '@swc/core';
+import ts from 'typescript';
 import { startEmulator, type TestEmulator } from '../helpers/emulator';
 
 /*
@@ -50,11 +50,11 @@ let kratos: TestEmulator;
 beforeAll(async () => {
   mkdirSync(join(OUT, 'kratos'), { recursive: true });
   for (const file of readdirSync(join(ROOT, 'lib', 'kratos')).filter((f) => f.endsWith('.ts'))) {
-    const { code } = transformFileSync(join(ROOT, 'lib', 'kratos', file), {
-      jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
-      module: { type: 'commonjs' },
+    const { outputText } = ts.transpileModule(readFileSync(join(ROOT, 'lib', 'kratos', file), 'utf8'), {
+      fileName: file,
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true, isolatedModules: true },
     });
-    writeFileSync(join(OUT, 'kratos', file.replace(/\.ts$/, '.js')), code);
+    writeFileSync(join(OUT, 'kratos', file.replace(/\.ts$/, '.js')), outputText);
   }
   writeFileSync(join(OUT, 'run.mjs'), SCRIPT);
   kratos = await startEmulator();
