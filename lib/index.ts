@@ -4,3 +4,4 @@ export * from './session';
 export * from './flows';
 export * from './proxy';
 export * from './create-kratos';
+export * from './render';

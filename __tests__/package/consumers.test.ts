@@ -8,6 +8,8 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const subpaths = Object.keys(pkg.exports).filter((p) => p !== './package.json');
+// Entry points that only add types (`import 'kratos-express/augment'`): they load, but export nothing.
+const typeOnly = new Set(['./augment']);
 const specifier = (subpath: string) => (subpath === '.' ? 'kratos-express' : `kratos-express/${subpath.slice(2)}`);
 
 let workdir: string;
@@ -51,7 +53,8 @@ describe('the published package', () => {
     const esm = JSON.parse(
       run('esm.mjs', `import * as m from ${JSON.stringify(spec)}; console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default').sort()))`),
     );
-    expect(cjs.length).toBeGreaterThan(0);
+    if (typeOnly.has(subpath)) expect(cjs).toEqual([]);
+    else expect(cjs.length).toBeGreaterThan(0);
     expect(esm).toEqual(cjs.filter((k: string) => k !== '__esModule'));
   });
 
@@ -67,13 +70,35 @@ describe('the published package', () => {
     expect(out.trim()).toBe('function,function,function,function');
   });
 
-  it('type-checks a TypeScript consumer against the published declarations', () => {
+  function typecheck(file: string, source: string): void {
     writeFileSync(
       join(consumer, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] }, files: ['consumer.ts'] }),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', noEmit: true, esModuleInterop: true, skipLibCheck: false, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] }, files: [file] }),
     );
-    writeFileSync(
-      join(consumer, 'consumer.ts'),
+    writeFileSync(join(consumer, file), source);
+    try {
+      execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', consumer], { encoding: 'utf8' });
+    } catch (err) {
+      throw new Error(`tsc rejected ${file}:\n${(err as { stdout?: string }).stdout ?? ''}`);
+    }
+  }
+
+  it('type-checks the twenty-line example of the README', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("from 'kratos-express'");
+    typecheck('readme.ts', example!.replace('app.listen(3000);', 'void app;'));
+  });
+
+  it('types req.session only for apps that import kratos-express/augment', () => {
+    const use = "import express from 'express';\nexpress().get('/', (req, res) => res.json(req.session?.identity?.id));\n";
+    expect(() => typecheck('plain.ts', use)).toThrow(/plain\.ts.*Property 'session' does not exist/s);
+    typecheck('augmented.ts', `import 'kratos-express/augment';\n${use}`);
+  });
+
+  it('type-checks a TypeScript consumer against the published declarations', () => {
+    typecheck(
+      'consumer.ts',
       [
         "import { requireSession, optionalSession, createKratos } from 'kratos-express';",
         "import { createKratosEmulator } from 'kratos-express/emulator';",
@@ -82,6 +107,5 @@ describe('the published package', () => {
         'void guard; void maybe; void createKratos; void createKratosEmulator;',
       ].join('\n'),
     );
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', consumer], { encoding: 'utf8' });
   });
 });
