@@ -1,7 +1,8 @@
 // Where the CPU of one session check goes: `node bench/layers.mjs` calls each layer of the kit in-process
 // against the stub Kratos (50 calls in flight, distinct sessions, no cache) and prints CPU microseconds per
-// call, best of 5 rounds, next to the minimum work (undici Pool.request + JSON.parse). No HTTP server in
-// front, so the differences are the kit's own work per request.
+// call, best of 5 rounds, next to the minimum work (undici Pool.request + JSON.parse). Then the same for a
+// cache hit (one session, cache on: no Kratos call), next to a middleware that does nothing. No HTTP server
+// in front, so the differences are the kit's own work per request.
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -16,6 +17,7 @@ const { Pool } = require('undici');
 const { SessionFromJSON } = require('@ory/kratos-client-fetch');
 
 const CALLS = 25_000;
+const HITS = 200_000;
 const IN_FLIGHT = 50;
 const ROUNDS = 5;
 
@@ -58,12 +60,44 @@ try {
       best[name] = Math.min(best[name] ?? Infinity, (used.user + used.system) / CALLS);
     }
   }
-  const base = best['undici Pool.request + JSON.parse (minimum)'];
-  console.log(`CPU per call in this process (best of ${ROUNDS} rounds of ${CALLS} calls, ${IN_FLIGHT} in flight):`);
-  for (const [name, us] of Object.entries(best)) {
-    console.log(`${name.padEnd(52)} ${us.toFixed(1).padStart(6)} us  ${(us - base >= 0 ? '+' : '') + (us - base).toFixed(1)} us`);
+  const print = (title, results, baseName) => {
+    const base = results[baseName];
+    console.log(title);
+    for (const [name, us] of Object.entries(results)) {
+      console.log(`${name.padEnd(52)} ${us.toFixed(2).padStart(7)} us  ${(us - base >= 0 ? '+' : '') + (us - base).toFixed(2)} us`);
+    }
+  };
+  print(`CPU per call in this process (best of ${ROUNDS} rounds of ${CALLS} calls, ${IN_FLIGHT} in flight):`, best, 'undici Pool.request + JSON.parse (minimum)');
+
+  // Cache hits: one session, warm cache; every call gets a fresh request object, as every HTTP request does.
+  const cached = kit.createContext({ publicUrl: kratosUrl, cache: { ttl: '5m', max: 10_000 } });
+  const cachedMiddleware = kit.requireSession({ publicUrl: kratosUrl, cache: { ttl: '5m', max: 10_000 } });
+  const cookie = cookies[0];
+  const freshRequest = () => ({ method: 'GET', url: '/hello', headers: { accept: 'application/json', cookie } });
+  const freshResponse = (reject) => ({ locals: {}, setHeader() {}, end: () => reject(new Error('requireSession refused the session')) });
+  const nothing = (req, _res, next) => next();
+  const hits = {
+    'a middleware that does nothing (minimum)': () => new Promise((resolve, reject) => nothing(freshRequest(), freshResponse(reject), resolve)),
+    'getCredentials() (cookie parse + SHA-256)': () => kit.getCredentials(freshRequest(), 'ory_kratos_session'),
+    'SessionCore.check(), cache hit': () => cached.sessions.check(freshRequest()),
+    'requireSession() middleware, cache hit': () =>
+      new Promise((resolve, reject) => {
+        const req = freshRequest();
+        cachedMiddleware(req, freshResponse(reject), (err) => (err ? reject(err) : resolve(req.session)));
+      }),
+  };
+  for (const call of Object.values(hits)) await call();
+  const bestHit = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, call] of Object.entries(hits)) {
+      const start = process.cpuUsage();
+      for (let i = 0; i < HITS; i++) await call();
+      const used = process.cpuUsage(start);
+      bestHit[name] = Math.min(bestHit[name] ?? Infinity, (used.user + used.system) / HITS);
+    }
   }
-  await Promise.all([pool.close(), context.close(), kit.closeSharedContexts()]);
+  print(`\nCPU per cache hit (best of ${ROUNDS} rounds of ${HITS} sequential calls):`, bestHit, 'a middleware that does nothing (minimum)');
+  await Promise.all([pool.close(), context.close(), cached.close(), kit.closeSharedContexts()]);
 } finally {
   await stub.stop();
 }

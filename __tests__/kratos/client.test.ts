@@ -146,6 +146,88 @@ describe.each(transports)('KratosClient over %s', (_name, transport) => {
     }
   });
 
+  it('bounds the whole exchange: a body that trickles past the timeout is KRATOS_TIMEOUT (504)', async () => {
+    const timers = new Set<NodeJS.Timeout>();
+    const trickling = await startFaultyKratos((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":"');
+      const timer = setInterval(() => res.write('x'), 20);
+      timers.add(timer);
+      res.on('close', () => clearInterval(timer));
+    });
+    try {
+      const err = await rejection(makeClient(trickling.url, { timeout: 200 }).whoami({ cookie: 'ory_kratos_session=x' }));
+      expect(err.code).toBe('KRATOS_TIMEOUT');
+      expect(err.status).toBe(504);
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      await trickling.close();
+    }
+  });
+
+  it.each([
+    ['with a Content-Length', true],
+    ['chunked', false],
+  ])('refuses an answer over 4 MiB (%s) with KRATOS_BAD_RESPONSE (502)', async (_name, withLength) => {
+    const size = 5 * 1024 * 1024;
+    const huge = await startFaultyKratos((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', ...(withLength ? { 'content-length': String(size) } : {}) });
+      res.end(Buffer.alloc(size, 0x20));
+    });
+    try {
+      const err = await rejection(makeClient(huge.url).whoami({ cookie: 'ory_kratos_session=x' }));
+      expect(err.code).toBe('KRATOS_BAD_RESPONSE');
+      expect(err.status).toBe(502);
+      expect(err.message).toContain('more than');
+    } finally {
+      await huge.close();
+    }
+  });
+
+  it('times out every one of several overlapping requests, then answers the next one', async () => {
+    const flaky = await startFaultyKratos('hang');
+    try {
+      const c = makeClient(flaky.url, { timeout: 150 });
+      const first = rejection(c.whoami({ cookie: 'ory_kratos_session=a' }));
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const second = rejection(c.whoami({ cookie: 'ory_kratos_session=b' }));
+      const third = rejection(c.request({ path: '/self-service/login/flows', query: { id: 'x' } }));
+      expect((await Promise.all([first, second, third])).map((err) => err.code)).toEqual(['KRATOS_TIMEOUT', 'KRATOS_TIMEOUT', 'KRATOS_TIMEOUT']);
+      flaky.setBehaviour((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      });
+      const res = await c.whoami({ cookie: 'ory_kratos_session=c' });
+      expect(res.body).toEqual({ ok: true });
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it('calls Kratos under the path of publicUrl', async () => {
+    const c = makeClient(`${kratos.url}/kratos/`);
+    const whoami = await c.whoami({ cookie: 'ory_kratos_session=c' });
+    const flow = await c.request({ path: '/self-service/login/flows', query: { id: '1' } });
+    expect([whoami.body, flow.body]).toEqual([
+      { method: 'GET', url: '/kratos/sessions/whoami' },
+      { method: 'GET', url: '/kratos/self-service/login/flows?id=1' },
+    ]);
+  });
+
+  it('refuses a credential with line breaks without sending anything', async () => {
+    const byCookie = await rejection(client.whoami({ cookie: 'ory_kratos_session=a\r\nx-injected: 1' }));
+    const byToken = await rejection(client.whoami({ sessionToken: 'a\nb' }));
+    expect([byCookie.code, byToken.code]).toEqual(['BAD_REQUEST', 'BAD_REQUEST']);
+    expect(kratos.requests).toHaveLength(0);
+  });
+
+  it('sends nothing for a caller signal that is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('client went away'));
+    await expect(client.whoami({ cookie: 'ory_kratos_session=x' }, controller.signal)).rejects.toThrow('client went away');
+    expect(kratos.requests).toHaveLength(0);
+  });
+
   it('passes a caller abort through unchanged', async () => {
     const hanging = await startFaultyKratos('hang');
     try {

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import express from 'express';
 import { express4 } from '../helpers/apps';
 import request from 'supertest';
 import { resolveConfig, type KratosOptions } from '../../lib/kratos/config';
-import { currentUrl, getCredentials, isBrowserNavigation, loginUrl, safeReturnTo, toBrowserUrl } from '../../lib/kratos/request';
+import { currentOrigin, currentUrl, getCredentials, isBrowserNavigation, loginUrl, safeReturnTo, toBrowserUrl } from '../../lib/kratos/request';
 
 type Probe = (req: IncomingMessage) => unknown;
 
@@ -60,6 +61,15 @@ describe('getCredentials', () => {
     expect(cookieAndBearer.body.value.cookie).toBe('ory_kratos_session=c');
     const bearer = await request(app).get('/').set('Authorization', 'bearer   ory_st_2');
     expect(bearer.body.value.sessionToken).toBe('ory_st_2');
+  });
+
+  it('keys a credential by the SHA-256 of its kind and value alone', async () => {
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const app = plainApp(probe);
+    const cookie = await request(app).get('/').set('Cookie', 'a=1; ory_kratos_session=MTY4abc-_=');
+    const token = await request(app).get('/').set('X-Session-Token', 'MTY4abc-_=');
+    expect(cookie.body.value.key).toBe(sha256('cookie\0MTY4abc-_='));
+    expect(token.body.value.key).toBe(sha256('token\0MTY4abc-_='));
   });
 
   it('gives a token the same key whichever header carried it', async () => {
@@ -132,6 +142,37 @@ describe('currentUrl', () => {
   it.each(['evil.com/path', 'a b', 'user@evil.com', 'evil.com\\x', 'exa mple.com', ''])('answers 400 for the Host %j', async (host) => {
     const { body } = await request(plainApp(probe)).get('/').set('Host', host);
     expect(body).toMatchObject({ error: 'BAD_REQUEST', status: 400 });
+  });
+});
+
+describe('currentOrigin', () => {
+  const both: Probe = (req) => {
+    const url = currentUrl(req);
+    const origin = currentOrigin(req);
+    return { url: { protocol: url.protocol, host: url.host }, origin: { protocol: origin.protocol, host: origin.host } };
+  };
+
+  it.each(['app.example.com', 'APP.Example.COM:8080', 'app.test:80', '127.0.0.1:3000', '[::1]:3000', '[0:0::1]', 'app.test.'])(
+    'reads the same protocol and host as currentUrl for the Host %j, twice in a row',
+    async (host) => {
+      const app = plainApp(both);
+      for (let i = 0; i < 2; i++) {
+        const { body } = await request(app).get('/a?b=1').set('Host', host);
+        expect(body.value.origin).toEqual(body.value.url);
+      }
+    },
+  );
+
+  it('honours trust proxy on Express like currentUrl', async () => {
+    const { body } = await request(express5App(both, 'loopback')).get('/x').set('X-Forwarded-Host', 'App.Example.com:443').set('X-Forwarded-Proto', 'https');
+    expect(body.value.origin).toEqual({ protocol: 'https:', host: 'app.example.com' });
+  });
+
+  it.each(['evil.com/path', 'a b', '999.999.999.999', 'app.test:99999', ''])('answers 400 for the Host %j, as currentUrl does', async (host) => {
+    const { body } = await request(plainApp((req) => currentOrigin(req))).get('/').set('Host', host);
+    const { body: expected } = await request(plainApp((req) => currentUrl(req))).get('/').set('Host', host);
+    expect(body).toMatchObject({ error: 'BAD_REQUEST', status: 400 });
+    expect(body).toEqual(expected);
   });
 });
 

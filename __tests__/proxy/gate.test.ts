@@ -347,6 +347,21 @@ describe('authGate: identity headers', () => {
     }
   });
 
+  it('sends the Host as a URL would normalise it in X-Forwarded-Host, and answers 400 to a malformed Host', async () => {
+    const gate = await gateServer();
+    try {
+      for (const [host, expected] of [['App.Example.COM:80', 'app.example.com'], ['app.example.com:8080', 'app.example.com:8080'], ['App.Example.COM:80', 'app.example.com']]) {
+        const res = await request(gate.server).get('/h').set('Cookie', user.cookie).set('Host', host).expect(200);
+        expect(echoed(res.body).headers['x-forwarded-host']).toBe(expected);
+      }
+      const bad = await request(gate.server).get('/h').set('Cookie', user.cookie).set('Accept', 'application/json').set('Host', '999.999.999.999');
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe(400);
+    } finally {
+      await gate.close();
+    }
+  });
+
   it('believes X-Forwarded-* from trustedProxies, in login redirects too', async () => {
     const gate = await gateServer({ trustedProxies: ['127.0.0.1'] });
     try {

@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { closeSharedContexts } from '../../lib/context';
 import { hasVerifiedEmail, traitEquals } from '../../lib/session/checks';
+import { getSession } from '../../lib/session/attach';
+import { getLogoutUrl } from '../../lib/session/logout';
 import { optionalSession, requireSession } from '../../lib/session/factories';
 import type { RequireSessionOptions } from '../../lib/session/options';
 import { appWith, FRAMEWORKS } from '../helpers/apps';
@@ -204,5 +206,27 @@ describe('mounted twice', () => {
     const res = await request(app).get('/x').set(BROWSER).set('Cookie', plain.cookie);
     expect(res.text).toBe('ok');
     expect(kratos.stats()['/sessions/whoami']).toBe(1);
+  });
+
+  it('keeps one memo per context on a request passing through two contexts, under two properties', async () => {
+    const express = (await import('express')).default;
+    const first = { publicUrl: kratos.publicUrl };
+    const second = { publicUrl: kratos.publicUrl, timeout: '4s', sessionProperty: 'kratosSession' };
+    const app = express();
+    app.use(optionalSession(first));
+    app.use(requireSession(second));
+    app.get('/x', requireSession(first), requireSession(second), async (req, res, next) => {
+      try {
+        const own = req as unknown as { session?: { id?: string }; kratosSession?: { id?: string } };
+        res.json({ session: own.session?.id, kratosSession: own.kratosSession?.id, getSession: getSession(req)?.id, logoutUrl: await getLogoutUrl(req) });
+      } catch (err) {
+        next(err);
+      }
+    });
+    kratos.resetStats();
+    const res = await request(app).get('/x').set(API).set('Cookie', plain.cookie).expect(200);
+    expect(res.body).toMatchObject({ session: plain.sessionId, kratosSession: plain.sessionId, getSession: plain.sessionId });
+    expect(res.body.logoutUrl).toContain('/self-service/logout?token=');
+    expect(kratos.stats()['/sessions/whoami']).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import type { ResolvedKratosConfig } from './config';
+import { Deadlines } from './deadline';
 import { KratosExpressError } from './errors';
-import { BodyReadError, fetchTransport, poolTransport, type Transport } from './transport';
+import { BodyReadError, fetchTransport, poolTransport, type Transport, type TransportResponse } from './transport';
 
 export interface KratosRequest {
   method?: string;
@@ -32,6 +33,10 @@ export interface SessionCredentials {
 
 const SAFE_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
+const LINE_BREAK = /[\r\n\0]/;
+const WHOAMI = '/sessions/whoami';
+
+const badHeader = (name: string) => new KratosExpressError('BAD_REQUEST', `The ${name} header contains line breaks or NUL characters.`);
 
 /**
  * HTTP client of Kratos' public API: never follows redirects, forwards only the headers it is given, only
@@ -47,10 +52,14 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 export class KratosClient {
   readonly #config: ResolvedKratosConfig;
   readonly #transport: Transport;
+  readonly #deadlines: Deadlines;
+  readonly #whoamiPath: string;
 
   constructor(config: ResolvedKratosConfig) {
     this.#config = config;
-    this.#transport = config.fetch ? fetchTransport(config.fetch) : poolTransport(config.publicOrigin, config.connections);
+    this.#transport = config.fetch ? fetchTransport(config.fetch, config.publicOrigin) : poolTransport(config.publicOrigin, config.connections);
+    this.#deadlines = new Deadlines(config.timeout);
+    this.#whoamiPath = new URL(config.publicUrl + WHOAMI).pathname;
   }
 
   /** Sends one request to Kratos' public API. */
@@ -65,7 +74,7 @@ export class KratosClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       if (value === undefined) continue;
-      if (/[\r\n\0]/.test(value)) throw new KratosExpressError('BAD_REQUEST', `The ${name} header contains line breaks or NUL characters.`);
+      if (LINE_BREAK.test(value)) throw badHeader(name);
       headers[name.toLowerCase()] = value;
     }
     let body: string | undefined;
@@ -73,21 +82,48 @@ export class KratosClient {
       body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
       if (typeof request.body !== 'string' && !headers['content-type']) headers['content-type'] = 'application/json';
     }
+    return this.#send(method, path, url.pathname + url.search, headers, body, signal);
+  }
 
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.#config.timeout);
-    const onAbort = () => timeout.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let status = 0;
-    let response;
+  /**
+   * `GET /sessions/whoami` with one credential. Returns Kratos' answer as is (200, 401, 403, ...).
+   *
+   * @example
+   * const res = await client.whoami(getCredentials(req, 'ory_kratos_session'));
+   */
+  whoami(credentials: SessionCredentials, signal?: AbortSignal): Promise<KratosResponse> {
+    const { sessionToken, cookie } = credentials;
+    let headers: Record<string, string>;
+    if (sessionToken !== undefined) {
+      if (LINE_BREAK.test(sessionToken)) return Promise.reject(badHeader('x-session-token'));
+      headers = { accept: 'application/json', 'x-session-token': sessionToken };
+    } else if (cookie !== undefined) {
+      if (LINE_BREAK.test(cookie)) return Promise.reject(badHeader('cookie'));
+      headers = { accept: 'application/json', cookie };
+    } else {
+      headers = { accept: 'application/json' };
+    }
+    return this.#send('GET', WHOAMI, this.#whoamiPath, headers, undefined, signal);
+  }
+
+  /** Closes the keep-alive pool (waits for requests in flight). */
+  close(): Promise<void> {
+    return this.#transport.close();
+  }
+
+  /** One exchange, bounded as a whole (connection, headers and body) by the configured timeout. */
+  async #send(method: string, path: string, target: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined): Promise<KratosResponse> {
+    if (signal?.aborted) throw signal.reason;
+    const deadline = this.#deadlines.start();
+    const onAbort = signal && (() => deadline.abort?.());
+    if (onAbort) signal.addEventListener('abort', onAbort, { once: true });
+    let response: TransportResponse;
     try {
-      if (signal?.aborted) throw signal.reason;
-      response = await this.#transport.send({ method, url, headers, body, signal: timeout.signal });
-      status = response.status;
+      response = await this.#transport.send({ method, path: target, headers, body }, deadline);
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;
       if (err instanceof KratosExpressError) throw err;
-      if (timeout.signal.aborted) {
+      if (deadline.expired) {
         throw new KratosExpressError('KRATOS_TIMEOUT', `Kratos did not answer ${method} ${path} within ${this.#config.timeout} ms.`, { cause: err as Error });
       }
       if (err instanceof BodyReadError) {
@@ -95,10 +131,11 @@ export class KratosClient {
       }
       throw new KratosExpressError('KRATOS_UNREACHABLE', `Kratos could not be reached at ${this.#config.publicOrigin} (${(err as Error)?.message ?? err}).`, { cause: err as Error });
     } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      this.#deadlines.finish(deadline);
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
     }
 
+    const { status } = response;
     const contentType = String(response.headers['content-type'] ?? '');
     let parsed: unknown;
     if (JSON_TYPE.test(contentType)) {
@@ -109,25 +146,6 @@ export class KratosClient {
       }
     }
     return { status, headers: response.headers, body: parsed, text: response.text };
-  }
-
-  /**
-   * `GET /sessions/whoami` with one credential. Returns Kratos' answer as is (200, 401, 403, ...).
-   *
-   * @example
-   * const res = await client.whoami(getCredentials(req, 'ory_kratos_session'));
-   */
-  whoami(credentials: SessionCredentials, signal?: AbortSignal): Promise<KratosResponse> {
-    return this.request({
-      path: '/sessions/whoami',
-      headers: credentials.sessionToken !== undefined ? { 'x-session-token': credentials.sessionToken } : { cookie: credentials.cookie },
-      signal,
-    });
-  }
-
-  /** Closes the keep-alive pool (waits for requests in flight). */
-  close(): Promise<void> {
-    return this.#transport.close();
   }
 }
 

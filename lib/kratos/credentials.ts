@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import * as crypto from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';
 import type { SessionCredentials } from './client';
 import { KratosExpressError } from './errors';
@@ -15,12 +15,15 @@ export const MAX_COOKIE_HEADER = 16 * 1024;
 const MAX_CREDENTIAL = 4096;
 const COOKIE_VALUE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+$/;
 const TOKEN = /^[\x21-\x2b\x2d-\x7e]+$/;
-const identity = (value: string) => value;
+const RAW_VALUES = { decode: (value: string) => value };
 
-const hash = (kind: string, value: string) => createHash('sha256').update(kind).update('\0').update(value).digest('hex');
+/** SHA-256 of `kind \0 value`: one-shot `crypto.hash` where Node has it (>= 20.12), `createHash` otherwise. */
+const sha256Hex: (data: string) => string =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : (data) => crypto.createHash('sha256').update(data).digest('hex');
+const hash = (kind: string, value: string) => sha256Hex(`${kind}\0${value}`);
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
@@ -35,7 +38,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
  * }
  */
 export function getCredentials(req: IncomingMessage, cookieName: string): RequestCredentials {
-  const token = header(req, 'x-session-token');
+  const { headers } = req;
+  const token = header(headers, 'x-session-token');
   if (token !== undefined && token !== '') {
     if (token.length > MAX_CREDENTIAL || !TOKEN.test(token)) {
       throw new KratosExpressError('BAD_REQUEST', 'The X-Session-Token header is malformed: send exactly one session token.');
@@ -43,12 +47,12 @@ export function getCredentials(req: IncomingMessage, cookieName: string): Reques
     return { sessionToken: token, key: hash('token', token) };
   }
 
-  const cookieHeader = header(req, 'cookie');
+  const cookieHeader = header(headers, 'cookie');
   if (cookieHeader) {
     if (cookieHeader.length > MAX_COOKIE_HEADER) {
       throw new KratosExpressError('BAD_REQUEST', `The Cookie header is longer than ${MAX_COOKIE_HEADER} characters.`);
     }
-    const value = parseCookie(cookieHeader, { decode: identity })[cookieName];
+    const value = parseCookie(cookieHeader, RAW_VALUES)[cookieName];
     if (value !== undefined && value !== '') {
       if (value.length > MAX_CREDENTIAL || !COOKIE_VALUE.test(value)) {
         throw new KratosExpressError('BAD_REQUEST', `The ${cookieName} cookie is malformed. Clear your cookies for this site and sign in again.`);
@@ -57,7 +61,7 @@ export function getCredentials(req: IncomingMessage, cookieName: string): Reques
     }
   }
 
-  const authorization = header(req, 'authorization');
+  const authorization = header(headers, 'authorization');
   const bearer = authorization && /^bearer(?:\s+|$)(.*)$/is.exec(authorization.trim());
   if (bearer) {
     const value = bearer[1];

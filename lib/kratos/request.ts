@@ -26,6 +26,20 @@ function firstValue(value: string | string[] | undefined): string | undefined {
   return (comma === -1 ? text : text.slice(0, comma)).trim();
 }
 
+/** Protocol and `Host` of a request as the browser used them, validated; see {@link currentUrl}. */
+function hostAndProtocol(req: IncomingMessage): { protocol: string; host: string } {
+  const expressReq = req as ExpressLikeRequest;
+  const trust = expressReq.app?.get?.('trust proxy fn');
+  const trusted = typeof trust === 'function' && Boolean(trust(req.socket?.remoteAddress, 0));
+  let protocol = typeof expressReq.protocol === 'string' ? expressReq.protocol : (req.socket as TLSSocket | undefined)?.encrypted ? 'https' : 'http';
+  if (protocol !== 'http' && protocol !== 'https') protocol = (req.socket as TLSSocket | undefined)?.encrypted ? 'https' : 'http';
+  const host = (trusted && firstValue(req.headers['x-forwarded-host'])) || req.headers.host;
+  if (!host || !HOST.test(host)) {
+    throw new KratosExpressError('BAD_REQUEST', `The request's Host header ${JSON.stringify(host ?? '')} is missing or malformed.`);
+  }
+  return { protocol, host };
+}
+
 /**
  * The absolute URL of the request. Behind a proxy it honours Express' `trust proxy` setting exactly like
  * Express does (`X-Forwarded-Proto`/`X-Forwarded-Host` count only from trusted addresses), with the port
@@ -36,15 +50,8 @@ function firstValue(value: string | string[] | undefined): string | undefined {
  * currentUrl(req).href; // 'https://app.example.com/dashboard?tab=2'
  */
 export function currentUrl(req: IncomingMessage): URL {
+  const { protocol, host } = hostAndProtocol(req);
   const expressReq = req as ExpressLikeRequest;
-  const trust = expressReq.app?.get?.('trust proxy fn');
-  const trusted = typeof trust === 'function' && Boolean(trust(req.socket?.remoteAddress, 0));
-  let protocol = typeof expressReq.protocol === 'string' ? expressReq.protocol : (req.socket as TLSSocket | undefined)?.encrypted ? 'https' : 'http';
-  if (protocol !== 'http' && protocol !== 'https') protocol = (req.socket as TLSSocket | undefined)?.encrypted ? 'https' : 'http';
-  const host = (trusted && firstValue(req.headers['x-forwarded-host'])) || req.headers.host;
-  if (!host || !HOST.test(host)) {
-    throw new KratosExpressError('BAD_REQUEST', `The request's Host header ${JSON.stringify(host ?? '')} is missing or malformed.`);
-  }
   let path = expressReq.originalUrl ?? req.url ?? '/';
   if (!path.startsWith('/')) {
     try {
@@ -59,6 +66,37 @@ export function currentUrl(req: IncomingMessage): URL {
   } catch {
     throw new KratosExpressError('BAD_REQUEST', 'The request URL is malformed.');
   }
+}
+
+/** The host and protocol parts of {@link currentUrl}, e.g. `{ protocol: 'https:', host: 'app.example.com' }`. */
+export interface RequestOrigin {
+  readonly protocol: string;
+  readonly host: string;
+}
+
+let lastOrigin = { protocol: '', rawHost: '', origin: { protocol: '', host: '' } as RequestOrigin };
+
+/**
+ * `protocol` and `host` of {@link currentUrl}, the same values and the same errors, without building the URL
+ * when the request target is a plain path (the normalised host of the last `Host` seen is remembered).
+ *
+ * @example
+ * const { protocol, host } = currentOrigin(req); // { protocol: 'https:', host: 'app.example.com' }
+ */
+export function currentOrigin(req: IncomingMessage): RequestOrigin {
+  const path = (req as ExpressLikeRequest).originalUrl ?? req.url ?? '/';
+  if (!path.startsWith('/')) return currentUrl(req);
+  const { protocol, host } = hostAndProtocol(req);
+  if (lastOrigin.protocol === protocol && lastOrigin.rawHost === host) return lastOrigin.origin;
+  let url: URL;
+  try {
+    url = new URL(`${protocol}://${host}/`);
+  } catch {
+    throw new KratosExpressError('BAD_REQUEST', 'The request URL is malformed.');
+  }
+  const origin = { protocol: url.protocol, host: url.host };
+  lastOrigin = { protocol, rawHost: host, origin };
+  return origin;
 }
 
 /**

@@ -1,14 +1,15 @@
+import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { FetchLike } from './config';
+import type { Deadline } from './deadline';
 import { KratosExpressError } from './errors';
 
 export interface TransportRequest {
   method: string;
-  /** Absolute URL on the configured Kratos origin (the client builds it; callers never pass one). */
-  url: URL;
+  /** Path and query on the configured Kratos origin (the client builds it; callers never pass one). */
+  path: string;
   headers: Record<string, string>;
   body?: string;
-  signal: AbortSignal;
 }
 
 export interface TransportResponse {
@@ -18,7 +19,8 @@ export interface TransportResponse {
 }
 
 export interface Transport {
-  send(request: TransportRequest): Promise<TransportResponse>;
+  /** Sends one request; sets `deadline.abort` to what aborts it (on timeout or the caller's abort). */
+  send(request: TransportRequest, deadline: Deadline): Promise<TransportResponse>;
   close(): Promise<void>;
 }
 
@@ -35,44 +37,39 @@ export class BodyReadError extends Error {
   }
 }
 
-/** Default transport: one undici keep-alive `Pool` to the Kratos origin. */
+const TOO_LARGE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
+
+/**
+ * Default transport: one undici keep-alive `Pool` to the Kratos origin. undici enforces the size limit
+ * (`maxResponseSize`); an `EventEmitter` as `signal` aborts the request (cheaper than an `AbortController`).
+ */
 export function poolTransport(origin: string, connections: number): Transport {
-  const pool = new Pool(origin, { connections, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000 });
+  const pool = new Pool(origin, { connections, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, maxResponseSize: MAX_RESPONSE_BYTES });
   return {
-    async send({ method, url, headers, body, signal }) {
-      const response = await pool.request({
-        method: method as 'GET',
-        path: url.pathname + url.search,
-        headers,
-        body,
-        signal,
-      });
-      const chunks: Buffer[] = [];
-      let size = 0;
+    async send({ method, path, headers, body }, deadline) {
+      const signal = new EventEmitter();
+      deadline.abort = () => signal.emit('abort');
+      const response = await pool.request({ method: method as 'GET', path, headers, body, signal });
+      let text: string;
       try {
-        for await (const chunk of response.body) {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) {
-            response.body.destroy();
-            throw tooLarge(response.statusCode);
-          }
-          chunks.push(chunk);
-        }
+        text = await response.body.text();
       } catch (err) {
-        if (err instanceof KratosExpressError) throw err;
+        if ((err as { code?: unknown } | undefined)?.code === TOO_LARGE) throw tooLarge(response.statusCode);
         throw new BodyReadError(response.statusCode, err);
       }
-      return { status: response.statusCode, headers: response.headers as Record<string, string | string[]>, text: Buffer.concat(chunks).toString('utf8') };
+      return { status: response.statusCode, headers: response.headers as Record<string, string | string[]>, text };
     },
     close: () => pool.close(),
   };
 }
 
 /** Transport over a user-supplied `fetch` (global fetch, node-fetch@3, ...). Redirects are never followed. */
-export function fetchTransport(fetch: FetchLike): Transport {
+export function fetchTransport(fetch: FetchLike, origin: string): Transport {
   return {
-    async send({ method, url, headers, body, signal }) {
-      const response = await fetch(url.href, { method, headers, body, redirect: 'manual', signal });
+    async send({ method, path, headers, body }, deadline) {
+      const controller = new AbortController();
+      deadline.abort = () => controller.abort();
+      const response = await fetch(origin + path, { method, headers, body, redirect: 'manual', signal: controller.signal });
       let text: string;
       try {
         text = await response.text();

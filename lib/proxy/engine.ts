@@ -46,8 +46,15 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trail
  * next hop (RFC 9110 7.6.1); call it before adding trusted headers, so a client cannot list those away.
  */
 export function dropHopByHop(req: IncomingMessage): void {
-  const listed = String(req.headers.connection ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
-  for (const name of [...HOP_BY_HOP, ...listed]) if (name !== 'transfer-encoding') delete req.headers[name];
+  const { headers } = req;
+  const connection = headers.connection;
+  if (connection !== undefined) {
+    for (const part of String(connection).split(',')) {
+      const name = part.trim().toLowerCase();
+      if (name !== '' && name !== 'transfer-encoding' && headers[name] !== undefined) delete headers[name];
+    }
+  }
+  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
 }
 
 /**

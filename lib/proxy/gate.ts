@@ -4,7 +4,7 @@ import type { Session } from '@ory/kratos-client-fetch';
 import type { KratosContext } from '../context';
 import { describeValue, type KratosOptions } from '../kratos/config';
 import { parseDuration } from '../kratos/duration';
-import { currentUrl, getCredentials, isBrowserNavigation } from '../kratos/request';
+import { currentOrigin, getCredentials, isBrowserNavigation } from '../kratos/request';
 import { SessionCore } from '../session/core';
 import { decide, type Decision } from './access';
 import { bodyConsumed, createEngine, dropHopByHop } from './engine';
@@ -143,12 +143,11 @@ export function authGate(options: AuthGateOptions, context?: KratosContext): Aut
 
   async function prepare(req: IncomingMessage, session: Session | undefined): Promise<void> {
     const headers = req.headers;
-    const view = browserRequest(req, trusted);
-    const url = currentUrl(view);
+    const origin = currentOrigin(browserRequest(req, trusted));
     stripHeaders(headers, isSpoofed);
-    delete headers.forwarded;
-    headers['x-forwarded-host'] = url.host;
-    headers['x-forwarded-proto'] = url.protocol.slice(0, -1);
+    if (headers.forwarded !== undefined) delete headers.forwarded;
+    headers['x-forwarded-host'] = origin.host;
+    headers['x-forwarded-proto'] = origin.protocol.slice(0, -1);
     headers['x-forwarded-for'] = forwardedFor(req, trusted);
     if (stripCredentials) {
       const kratos = kratosCookies(headers.cookie, config.sessionCookieName);

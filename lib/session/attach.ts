@@ -2,10 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from '@ory/kratos-client-fetch';
 import type { KratosContext } from '../context';
 import { KratosExpressError } from '../kratos/errors';
-
-const sessions = new WeakMap<IncomingMessage, Session>();
-const contexts = new WeakMap<IncomingMessage, KratosContext>();
-const attached = new WeakSet<object>();
+import { peekState, stateOf } from './request-state';
 
 type WithLocals = ServerResponse & { locals?: Record<string, unknown> };
 
@@ -24,16 +21,22 @@ export function localsOf(res: ServerResponse): Record<string, unknown> {
  * app.get('/me', requireSession(), (req, res) => res.json(getSession(req)!.identity?.traits));
  */
 export function getSession(req: IncomingMessage): Session | undefined {
-  return sessions.get(req);
+  return peekState(req)?.session;
 }
 
 /** The context whose middleware handled this request, if any. */
 export function contextOfRequest(req: IncomingMessage): KratosContext | undefined {
-  return contexts.get(req);
+  return peekState(req)?.context;
 }
 
 export function rememberContext(req: IncomingMessage, context: KratosContext): void {
-  if (!contexts.has(req)) contexts.set(req, context);
+  const state = stateOf(req);
+  state.context ??= context;
+}
+
+function attachedHere(req: IncomingMessage, value: object): boolean {
+  const state = peekState(req);
+  return state !== undefined && (state.session === value || (state.earlier !== undefined && state.earlier.includes(value as Session)));
 }
 
 /**
@@ -42,7 +45,7 @@ export function rememberContext(req: IncomingMessage, context: KratosContext): v
  */
 export function assertPropertyFree(req: IncomingMessage, property: string): void {
   const current = (req as unknown as Record<string, unknown>)[property];
-  if (current === undefined || current === null || (typeof current === 'object' && attached.has(current))) return;
+  if (current === undefined || current === null || (typeof current === 'object' && attachedHere(req, current))) return;
   throw new KratosExpressError(
     'KRATOS_SESSION_PROPERTY_CONFLICT',
     `req.${property} is already set by another middleware (express-session?). Pass sessionProperty: 'kratosSession' to kratos-express and read the Kratos session with getSession(req) or req.kratosSession.`,
@@ -51,8 +54,9 @@ export function assertPropertyFree(req: IncomingMessage, property: string): void
 
 /** Attaches the session as `req[property]`, `res.locals.session` and for {@link getSession}. */
 export function attachSession(req: IncomingMessage, res: ServerResponse, property: string, session: Session): void {
-  attached.add(session);
-  sessions.set(req, session);
+  const state = stateOf(req);
+  if (state.session !== undefined && state.session !== session) (state.earlier ??= []).push(state.session);
+  state.session = session;
   (req as unknown as Record<string, unknown>)[property] = session;
   localsOf(res).session = session;
 }

@@ -5,6 +5,7 @@ import { errorFromResponse, type KratosClient, type KratosResponse } from '../kr
 import type { ResolvedKratosConfig } from '../kratos/config';
 import { getCredentials, type RequestCredentials } from '../kratos/credentials';
 import { KratosExpressError } from '../kratos/errors';
+import { memoize, memoOf, stateOf } from './request-state';
 
 /** What Kratos says about the credential of a request. */
 export type SessionCheckResult =
@@ -39,23 +40,31 @@ function redirectBrowserTo(body: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A date field of a whoami body is valid when absent or parseable (`parsed` is the SDK's `new Date(raw)`). */
+function validDate(raw: unknown, parsed: Date | undefined): boolean {
+  if (raw === undefined) return true;
+  if (typeof raw === 'string') return parsed !== undefined && !Number.isNaN(parsed.getTime());
+  return !Number.isNaN(Date.parse(String(raw)));
+}
+
 function parseSession(response: KratosResponse): Session {
   const body = response.body as Record<string, unknown> | undefined;
   const valid =
     body !== null && typeof body === 'object' && !Array.isArray(body) && typeof body.id === 'string' &&
-    (body.identity === undefined || body.identity === null || (typeof body.identity === 'object' && typeof (body.identity as { id?: unknown }).id === 'string')) &&
-    (body.expires_at === undefined || !Number.isNaN(Date.parse(String(body.expires_at)))) &&
-    (body.authenticated_at === undefined || !Number.isNaN(Date.parse(String(body.authenticated_at))));
+    (body.identity === undefined || body.identity === null || (typeof body.identity === 'object' && typeof (body.identity as { id?: unknown }).id === 'string'));
   const bad = () =>
     new KratosExpressError('KRATOS_BAD_RESPONSE', 'Kratos answered GET /sessions/whoami with 200 but the body is not a session.', {
       cause: { status: response.status, body: response.body ?? response.text.slice(0, 2048) },
     });
   if (!valid) throw bad();
+  let session: Session;
   try {
-    return SessionFromJSON(body);
+    session = SessionFromJSON(body);
   } catch {
     throw bad();
   }
+  if (!validDate(body.expires_at, session.expires_at) || !validDate(body.authenticated_at, session.authenticated_at)) throw bad();
+  return session;
 }
 
 /**
@@ -77,7 +86,6 @@ export class SessionCore {
   readonly #client: KratosClient;
   readonly #now: () => number;
   readonly #inFlight = new Map<string, InFlight>();
-  readonly #perRequest = new WeakMap<IncomingMessage, Promise<SessionCheckResult>>();
   readonly #cache?: LRUCache<string, CacheEntry>;
   readonly #keysBySession = new Map<string, Set<string>>();
 
@@ -100,14 +108,15 @@ export class SessionCore {
 
   /** Checks the request's credential; the result is memoised on the request. */
   check(req: IncomingMessage): Promise<SessionCheckResult> {
-    let result = this.#perRequest.get(req);
+    const state = stateOf(req);
+    let result = memoOf<SessionCheckResult>(state, this);
     if (!result) {
       try {
         result = this.checkCredentials(getCredentials(req, this.#config.sessionCookieName));
       } catch (err) {
         result = Promise.reject(err);
       }
-      this.#perRequest.set(req, result);
+      memoize(state, this, result);
     }
     return result;
   }
@@ -130,10 +139,8 @@ export class SessionCore {
       return running.promise;
     }
     const flight: InFlight = { promise: undefined as unknown as Promise<SessionCheckResult>, invalidated: false };
-    flight.promise = this.#whoami(credentials, key, flight).finally(() => {
-      if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key);
-    });
     this.#inFlight.set(key, flight);
+    flight.promise = this.#whoami(credentials, key, flight);
     return flight.promise;
   }
 
@@ -160,7 +167,12 @@ export class SessionCore {
 
   async #whoami(credentials: RequestCredentials, key: string, flight: InFlight): Promise<SessionCheckResult> {
     this.stats.whoamiCalls++;
-    const response = await this.#client.whoami(credentials);
+    let response: KratosResponse;
+    try {
+      response = await this.#client.whoami(credentials);
+    } finally {
+      if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key);
+    }
     if (response.status === 200) {
       const session = parseSession(response);
       if (session.active === false) return UNAUTHENTICATED;

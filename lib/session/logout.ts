@@ -5,13 +5,12 @@ import { getCredentials } from '../kratos/credentials';
 import { KratosExpressError } from '../kratos/errors';
 import { safeReturnTo, toBrowserUrl } from '../kratos/request';
 import { contextOfRequest } from './attach';
+import { stateOf } from './request-state';
 
 export interface LogoutUrlOptions {
   /** Where Kratos sends the browser after logout; dropped unless same-origin or allow-listed. */
   returnTo?: string;
 }
-
-const memo = new WeakMap<IncomingMessage, Map<string, Promise<string | undefined>>>();
 
 /**
  * Asks Kratos (`GET /self-service/logout/browser`, with the request's session cookie only) for the
@@ -20,8 +19,7 @@ const memo = new WeakMap<IncomingMessage, Map<string, Promise<string | undefined
  */
 export function logoutUrlFor(context: KratosContext, req: IncomingMessage, options: LogoutUrlOptions = {}): Promise<string | undefined> {
   const returnTo = safeReturnTo(options.returnTo, req, context.config);
-  let perRequest = memo.get(req);
-  if (!perRequest) memo.set(req, (perRequest = new Map()));
+  const perRequest = (stateOf(req).logoutUrls ??= new Map());
   const memoKey = returnTo ?? '';
   let result = perRequest.get(memoKey);
   if (!result) {
