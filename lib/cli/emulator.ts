@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createKratosEmulator } from '../emulator';
 import { EmulatorConfigError, loadEmulatorConfig } from '../emulator/config';
+import { flags, portFlag } from './args';
 import type { CliIo, Command } from './main';
-
-const usageError = (message: string): Error => Object.assign(new Error(message), { code: 'CLI_USAGE' });
 
 const USAGE = `Usage: kratos-express emulator [options]
 
@@ -17,16 +16,9 @@ Options:
   --base-url <url>      serve.public.base_url override (e.g. behind a proxy)
   -h, --help            show this help`;
 
-function port(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^[0-9]+$/.test(value) || n > 65535) throw usageError(`--${name} ${JSON.stringify(value)} is not a port. Use an integer from 0 to 65535.`);
-  return n;
-}
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({
+const parse = (args: string[]) =>
+  flags(() =>
+    parseArgs({
       args,
       strict: true,
       allowPositionals: false,
@@ -38,11 +30,8 @@ function parse(args: string[]) {
         'base-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }).values;
-  } catch (err) {
-    throw usageError((err as Error).message);
-  }
-}
+    }).values,
+  );
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const values = parse(args);
@@ -50,8 +39,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${USAGE}\n`);
     return 0;
   }
-  let publicPort = port('port', values.port);
-  const adminPort = port('admin-port', values['admin-port']) ?? 4434;
+  let publicPort = portFlag('port', values.port);
+  const adminPort = portFlag('admin-port', values['admin-port']) ?? 4434;
   const keepConfigBaseUrl = publicPort === undefined;
   try {
     if (publicPort === undefined) {

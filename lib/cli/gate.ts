@@ -7,9 +7,8 @@ import { parseDuration } from '../kratos/duration';
 import { authGate, type AuthGateOptions } from '../proxy/gate';
 import { GateConfigFileError, loadGateConfig, type GateFileConfig } from '../proxy/config-file';
 import { parseTarget } from '../proxy/paths';
+import { flags, portFlag, usageError } from './args';
 import type { CliIo, Command } from './main';
-
-const usageError = (message: string): Error => Object.assign(new Error(message), { code: 'CLI_USAGE' });
 
 const USAGE = `Usage: kratos-express gate --upstream <url> [--kratos <url>] [options]
 
@@ -48,9 +47,9 @@ sessionCookieName, shutdownTimeout. Example (gate.yml):
     X-User-Role: identity.metadata_public.role
   jwt: { header: Authorization, ttl: 5m }`;
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({
+const parse = (args: string[]) =>
+  flags(() =>
+    parseArgs({
       args,
       strict: true,
       allowPositionals: false,
@@ -68,11 +67,8 @@ function parse(args: string[]) {
         'shutdown-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }).values;
-  } catch (err) {
-    throw usageError((err as Error).message);
-  }
-}
+    }).values,
+  );
 
 function durationFlag(name: string, value: string | undefined): string | undefined {
   if (value !== undefined && parseDuration(value) === undefined) throw usageError(`--${name} ${JSON.stringify(value)} is not a duration. Use for example 500ms, 30s or 2m.`);
@@ -81,8 +77,7 @@ function durationFlag(name: string, value: string | undefined): string | undefin
 
 /** Merges the file and the flags into gate options (flags win). */
 function gateOptions(values: ReturnType<typeof parse>, file: GateFileConfig): { options: AuthGateOptions; host: string; port: number; shutdownMs: number } {
-  const port = values.port !== undefined ? Number(values.port) : file.port ?? 4455;
-  if (values.port !== undefined && (!/^\d+$/.test(values.port) || port > 65535)) throw usageError(`--port ${JSON.stringify(values.port)} is not a port. Use an integer from 0 to 65535.`);
+  const port = portFlag('port', values.port) ?? file.port ?? 4455;
   const cacheTtl = durationFlag('cache-ttl', values['cache-ttl']);
   const shutdown = durationFlag('shutdown-timeout', values['shutdown-timeout']) ?? file.shutdownTimeout ?? '10s';
   const options: AuthGateOptions = {
