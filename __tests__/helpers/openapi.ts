@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import type { ResponseEvent } from '../../lib/emulator';
 
 /** A JSON Schema (draft-07) object as ajv compiles it. */
 export type JsonSchema = Record<string, unknown>;
@@ -13,15 +14,7 @@ export type JsonSchema = Record<string, unknown>;
 export type ResponseSchema = string | JsonSchema | null;
 
 /** What the emulator reports for every response it sends (the `onResponse` option of the emulator). */
-export interface ResponseEvent {
-  server: 'public' | 'admin';
-  method: string;
-  path: string;
-  route: string;
-  status: number;
-  contentType?: string;
-  body: unknown;
-}
+export type { ResponseEvent };
 
 export interface ResponseValidator {
   onResponse(event: ResponseEvent): void;
