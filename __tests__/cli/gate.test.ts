@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { startEmulator, type TestEmulator } from '../helpers/emulator';
-import { startUpstream, type Upstream } from '../helpers/upstream';
+import { readRest, startUpstream, type Upstream } from '../helpers/upstream';
 
 const root = resolve(__dirname, '../..');
 const cli = join(root, 'dist/cjs/cli/main.js');
@@ -197,13 +197,7 @@ describe('kratos-express gate: serving', () => {
     await expect(fetch(`${gate.url}/reports`, { headers: { cookie: user.cookie } })).rejects.toThrow();
     expect(gate.child.exitCode).toBeNull();
     upstream.endSse();
-    let rest = '';
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done) break;
-      rest += Buffer.from(chunk.value).toString();
-    }
-    expect(rest).toBe('data: last\n\n');
+    expect(await readRest(reader)).toBe('data: last\n\n');
     expect(await gate.exit).toBe(0);
     expect(gate.lines.at(-1)).toMatchObject({ msg: 'stopped' });
   });

@@ -114,3 +114,13 @@ export async function startUpstream(): Promise<Upstream> {
     },
   };
 }
+
+/** Reads what is left of a streamed response body (e.g. the SSE events after the first) as text. */
+export async function readRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
+  let rest = '';
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) return rest;
+    rest += Buffer.from(chunk.value).toString();
+  }
+}

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { closeSharedContexts } from '../../lib/context';
 import { authGate } from '../../lib/proxy';
 import { startEmulator, type TestEmulator } from '../helpers/emulator';
-import { startUpstream, type Upstream } from '../helpers/upstream';
+import { readRest, startUpstream, type Upstream } from '../helpers/upstream';
 import { listen, signedIn } from './helpers';
 
 let kratos: TestEmulator;
@@ -71,13 +71,7 @@ describe('authGate: streaming', () => {
     expect(Buffer.from(first.value!).toString()).toBe('data: first\n\n');
     expect(upstream.openSse).toBe(1);
     upstream.endSse();
-    let rest = '';
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done) break;
-      rest += Buffer.from(chunk.value).toString();
-    }
-    expect(rest).toBe('data: last\n\n');
+    expect(await readRest(reader)).toBe('data: last\n\n');
   });
 
   it('streams a 100 MB upload with bounded memory: every byte arrives and RSS grows far less than 100 MB', async () => {
