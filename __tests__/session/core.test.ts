@@ -91,6 +91,15 @@ describe('SessionCore', () => {
     expect(whoamiCalls()).toBe(2);
   });
 
+  it('treats a 200 whose session has expired (expires_at in the past) as unauthenticated, and does not cache it', async () => {
+    const { core, client } = makeCore({ ttl: 60_000 }, () => session.expiresAt + 1);
+    const first = await core.checkCredentials({ cookie: session.cookie, key: 'expired' });
+    const second = await core.checkCredentials({ cookie: session.cookie, key: 'expired' });
+    await client.close();
+    expect([first.state, second.state]).toEqual(['unauthenticated', 'unauthenticated']);
+    expect(whoamiCalls()).toBe(2);
+  });
+
   it('forgets a credential on invalidate(key) and a session on invalidateSession(id)', async () => {
     const { core, client } = makeCore({ ttl: 60_000 });
     await core.checkCredentials({ cookie: session.cookie, key: 'x' });

@@ -175,7 +175,9 @@ export class SessionCore {
     }
     if (response.status === 200) {
       const session = parseSession(response);
-      if (session.active === false) return UNAUTHENTICATED;
+      // A 200 is not enough: an inactive session, or one whose expires_at has passed (Kratos' clock or
+      // a stale answer), does not authenticate anyone.
+      if (session.active === false || (session.expires_at !== undefined && session.expires_at.getTime() <= this.#now())) return UNAUTHENTICATED;
       this.#remember(key, session, flight);
       return { state: 'active', session, key };
     }
