@@ -46,6 +46,11 @@ const single = (value: string | string[] | undefined): string | undefined => {
   const head = text?.split(',')[0]?.trim();
   return head || undefined;
 };
+/** A header carrying a URI, read whole: a comma belongs to the path or the query, it never separates values. */
+const whole = (value: string | string[] | undefined): string | undefined => {
+  const text = (Array.isArray(value) ? value.join(', ') : value)?.trim();
+  return text || undefined;
+};
 const METHOD = /^[A-Za-z]{1,16}$/;
 
 /**
@@ -59,17 +64,17 @@ export function originalRequest(req: IncomingMessage, trusted: boolean, mountUrl
   const h = req.headers;
   const proto = (p: string | undefined) => (p === 'http' || p === 'https' ? p : ownProto);
   const method = (m: string | undefined, fallback: string) => (m && METHOD.test(m) ? m.toUpperCase() : fallback);
-  if (trusted && single(h['x-original-uri']) !== undefined) {
-    const uri = single(h['x-original-uri'])!;
+  if (trusted && whole(h['x-original-uri']) !== undefined) {
+    const uri = whole(h['x-original-uri'])!;
     return { dialect: 'nginx', method: method(single(h['x-original-method']), 'GET'), protocol: proto(single(h['x-forwarded-proto'])), host: single(h['x-forwarded-host']) ?? h.host, uri };
   }
-  if (trusted && (single(h['x-forwarded-uri']) !== undefined || single(h['x-forwarded-method']) !== undefined)) {
+  if (trusted && (whole(h['x-forwarded-uri']) !== undefined || single(h['x-forwarded-method']) !== undefined)) {
     return {
       dialect: 'forwarded',
       method: method(single(h['x-forwarded-method']), 'GET'),
       protocol: proto(single(h['x-forwarded-proto'])),
       host: single(h['x-forwarded-host']) ?? h.host,
-      uri: single(h['x-forwarded-uri']) ?? '/',
+      uri: whole(h['x-forwarded-uri']) ?? '/',
     };
   }
   return { dialect: 'direct', method: (req.method ?? 'GET').toUpperCase(), protocol: trusted ? proto(single(h['x-forwarded-proto'])) : ownProto, host: h.host, uri: mountUrl };

@@ -13,7 +13,7 @@ import { compileIdentityHeaders, spoofedHeaderPredicate, stripHeaders, type Iden
 import { compileJwt, type GateJwt, type GateJwtOptions } from './jwt';
 import { failWith, optionsObject, resolveContext } from './options';
 import { parseTarget } from './paths';
-import { browserRequest, forwardedFor } from './request-view';
+import { browserRequest, forwardedFor, fromTrustedProxy, spoofedForwarding } from './request-view';
 import { refuseUpgrade, sendJsonError, sendRedirect, serveJwks } from './respond';
 import { kratosCookies } from './rewrite';
 import { compileRules, type GateRule } from './rules';
@@ -33,7 +33,7 @@ export interface AuthGateOptions extends KratosOptions {
   stripSessionCookie?: boolean;
   /** More client headers to remove (exact names, or prefixes ending in `*`), compared case- and `_`/`-`-insensitively. */
   stripHeaders?: string[];
-  /** Peers (IPs/CIDRs) whose `X-Forwarded-Proto/Host/For` are believed on plain `http` servers (Express uses its `trust proxy`). */
+  /** Peers (IPs/CIDRs) whose `X-Forwarded-Proto/Host/For` are believed on plain `http` servers (Express uses its `trust proxy`); only their other `X-Forwarded-*` and `X-Real-IP` pass on. */
   trustedProxies?: string[];
   /** Longest silence of the upstream, in ms or as `'60s'` (default): 504 before the response starts, then the stream is cut. */
   upstreamTimeout?: number | string;
@@ -144,11 +144,12 @@ export function authGate(options: AuthGateOptions, context?: KratosContext): Aut
   async function prepare(req: IncomingMessage, session: Session | undefined): Promise<void> {
     const headers = req.headers;
     const origin = currentOrigin(browserRequest(req, trusted));
-    stripHeaders(headers, isSpoofed);
-    if (headers.forwarded !== undefined) delete headers.forwarded;
+    const chain = forwardedFor(req, trusted);
+    const trustedPeer = fromTrustedProxy(req, trusted);
+    stripHeaders(headers, (name) => isSpoofed(name) || spoofedForwarding(name, trustedPeer));
     headers['x-forwarded-host'] = origin.host;
     headers['x-forwarded-proto'] = origin.protocol.slice(0, -1);
-    headers['x-forwarded-for'] = forwardedFor(req, trusted);
+    headers['x-forwarded-for'] = chain;
     if (stripCredentials) {
       const kratos = kratosCookies(headers.cookie, config.sessionCookieName);
       if (kratos) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { normalizeHeaderName } from './identity-headers';
 import type { TrustPredicate } from './trust';
 
 /** What `currentUrl` reads of a request (it honours Express' `trust proxy` through `app`). */
@@ -43,15 +44,37 @@ export function browserRequest(req: IncomingMessage, trusted: TrustPredicate | u
   });
 }
 
+/** Whether the peer of a request is a trusted proxy: by `trusted`, or by Express' `trust proxy` in an Express app. */
+export function fromTrustedProxy(req: IncomingMessage, trusted: TrustPredicate | undefined): boolean {
+  const peer = req.socket?.remoteAddress ?? '';
+  const trustFn = (req as { app?: { get?(name: string): unknown } }).app?.get?.('trust proxy fn');
+  return typeof trustFn === 'function' ? Boolean(trustFn(peer, 0)) : Boolean(trusted?.(peer));
+}
+
 /**
  * `X-Forwarded-For` for the next hop: the peer's address appended to the chain when the peer is trusted (by
  * `trusted`, or Express' `trust proxy`), otherwise the peer's address alone, so a client cannot forge the chain.
  */
 export function forwardedFor(req: IncomingMessage, trusted: TrustPredicate | undefined): string {
   const peer = req.socket?.remoteAddress ?? '';
-  const trustFn = (req as { app?: { get?(name: string): unknown } }).app?.get?.('trust proxy fn');
-  const isTrusted = typeof trustFn === 'function' ? Boolean(trustFn(peer, 0)) : Boolean(trusted?.(peer));
   const chain = req.headers['x-forwarded-for'];
   const existing = (Array.isArray(chain) ? chain.join(', ') : chain)?.trim();
-  return isTrusted && existing && /^[0-9A-Fa-f:., ]+$/.test(existing) ? `${existing}, ${peer}` : peer;
+  return fromTrustedProxy(req, trusted) && existing && /^[0-9A-Fa-f:., ]+$/.test(existing) ? `${existing}, ${peer}` : peer;
+}
+
+/** Forwarding headers the gate sets itself; every spelling a client sent (`x_forwarded_host`) is removed first. */
+const SET_BY_GATE = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
+/** URL overrides some servers route by (IIS, Symfony, Zend): the gate decided on the request's own path. */
+const URL_OVERRIDES = new Set(['x-original-url', 'x-rewrite-url']);
+
+/**
+ * Whether a client's forwarding header must not reach the upstream: any spelling of those the gate sets,
+ * `X-Original-URL` / `X-Rewrite-URL`, and, unless the peer is a trusted proxy, the rest of the `X-Forwarded-*`
+ * family (`-Prefix`, `-Port`, `-Ssl`, `-Uri`, ...) and `X-Real-IP`, which an upstream trusting the gate would
+ * believe. Names are compared case- and `_`/`-`-insensitively.
+ */
+export function spoofedForwarding(name: string, trustedPeer: boolean): boolean {
+  const normalized = normalizeHeaderName(name);
+  if (SET_BY_GATE.has(normalized) || URL_OVERRIDES.has(normalized)) return true;
+  return !trustedPeer && (normalized.startsWith('x-forwarded-') || normalized === 'x-real-ip');
 }
