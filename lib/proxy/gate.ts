@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Session } from '@ory/kratos-client-fetch';
 import type { KratosContext } from '../context';
 import { describeValue, type KratosOptions } from '../kratos/config';
+import { KratosExpressError } from '../kratos/errors';
 import { parseDuration } from '../kratos/duration';
 import { currentOrigin, getCredentials, isBrowserNavigation } from '../kratos/request';
 import { SessionCore } from '../session/core';
@@ -46,7 +47,7 @@ export const AUTH_GATE_OPTION_NAMES = ['upstream', 'rules', 'headers', 'jwt', 's
 /** The gate: a middleware that ends every request it receives (denied, or proxied upstream). */
 export interface AuthGate {
   (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
-  /** Handles a websocket upgrade: checks the session of the upgrade request itself, then proxies or refuses (401/403). */
+  /** Handles a websocket upgrade: checks the session of the upgrade request itself, then proxies or refuses (401/403); other upgrades (h2c, ...) get 400. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Routes every `upgrade` of the server through {@link AuthGate.upgrade}. */
   attach(server: Server): void;
@@ -195,6 +196,10 @@ export function authGate(options: AuthGateOptions, context?: KratosContext): Aut
 
   gate.upgrade = function authGateUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    // Only websockets are proxied (the engine would drop any other upgrade without a word, h2c included).
+    if (req.method !== 'GET' || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+      return refuseUpgrade(socket, new KratosExpressError('BAD_REQUEST', 'The gate proxies websocket upgrades only (GET with Upgrade: websocket). Send the request without Upgrade.'));
+    }
     check(req)
       .then(async (decision) => {
         if (!decision.allow) return refuseUpgrade(socket, decision.error);
