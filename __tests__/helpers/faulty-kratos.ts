@@ -235,14 +235,14 @@ export function answerAs(behaviour: FaultyBehaviour, req: IncomingMessage, res: 
 }
 
 /**
- * A deliberately faulty Kratos on loopback. Start one per test file; `close()` frees the port and every
- * hanging connection.
+ * A deliberately faulty Kratos on loopback, on a free port or on `options.port` (to bring Kratos back on the
+ * same port after an outage). Start one per test file; `close()` frees the port and every hanging connection.
  *
  * @example
  * const faulty = await startFaultyKratos('hang');
  * const app = sessionApp({ publicUrl: faulty.url, timeout: 200 });
  */
-export async function startFaultyKratos(initial: FaultyBehaviour): Promise<FaultyKratos> {
+export async function startFaultyKratos(initial: FaultyBehaviour, options: { port?: number } = {}): Promise<FaultyKratos> {
   let behaviour = initial;
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -257,7 +257,13 @@ export async function startFaultyKratos(initial: FaultyBehaviour): Promise<Fault
     socket.on('close', () => sockets.delete(socket));
     if (behaviour === 'refuse') socket.destroy();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as { port: number };
   let listening = true;
 

@@ -55,6 +55,7 @@ const FAULTS: Array<[name: string, behaviour: FaultyBehaviour, outcome: Outcome]
   ['answers malformed JSON', 'bad-json', failure('KRATOS_BAD_RESPONSE', 502, /^Kratos answered GET \/sessions\/whoami with malformed JSON \(status 200\)\.$/)],
   ['answers JSON that is not a session', 'not-a-session', notASession],
   ['answers a session with active: false', 'inactive-session', { kind: 'unauthenticated' }],
+  ['answers an active session whose expires_at is past', 'expired-session', { kind: 'unauthenticated' }],
 ];
 
 type SiteName = 'session' | 'flows' | 'gate';
