@@ -18,6 +18,8 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-
 const MAX_RETURN_TO = 2048;
 const UNSAFE_CHARS = /[\0-\x20\x7f\\]|%(?:0[0-9a-f]|1[0-9a-f]|5c|7f)/i;
 const RAW_CONTROL = /[\0-\x20\x7f\\]/;
+/** A path whose first segment is empty once decoded: `//x`, `/\\x`, `/%2Fx`, `/%5Cx`. */
+const LEADING_SLASHES = /^\/(?:[/\\]|%2f|%5c)/i;
 
 function firstValue(value: string | string[] | undefined): string | undefined {
   const text = Array.isArray(value) ? value[0] : value;
@@ -146,7 +148,7 @@ export function safeReturnTo(value: unknown, req: IncomingMessage, config: Resol
   if (typeof value !== 'string' || value === '' || value.length > MAX_RETURN_TO || UNSAFE_CHARS.test(value)) return undefined;
   let url: URL;
   if (value.startsWith('/')) {
-    if (/^\/(?:[/\\]|%2f|%5c)/i.test(value)) return undefined;
+    if (LEADING_SLASHES.test(value)) return undefined;
     const origin = requestOrigin(req);
     if (!origin) return undefined;
     url = new URL(origin + value);
@@ -158,9 +160,10 @@ export function safeReturnTo(value: unknown, req: IncomingMessage, config: Resol
       return undefined;
     }
   }
-  // A same-origin path starting with `//` becomes an open redirect as soon as anything re-emits it as a
-  // relative Location (trailing-slash redirects do), so it is refused like `//evil.com` itself.
-  if (url.pathname.startsWith('//') || /%(?:2f|5c)/i.test(url.hostname) || !isAllowedReturnUrl(url, req, config)) return undefined;
+  // A same-origin path starting with `//` (or its encoded forms) becomes an open redirect as soon as anything
+  // re-emits it, decoded, as a relative Location (trailing-slash redirects do), so it is refused like
+  // `//evil.com` itself. Checked on the parsed path: dot segments (`/%2e/%2f%2fevil.com`) are gone there.
+  if (LEADING_SLASHES.test(url.pathname) || /%(?:2f|5c)/i.test(url.hostname) || !isAllowedReturnUrl(url, req, config)) return undefined;
   return url.href;
 }
 
