@@ -55,11 +55,14 @@ export function rewriteLocation(location: string, kratosBase: string, browserBas
   return browserBase + url.pathname.slice(basePath.length) + url.search + url.hash;
 }
 
-/** Keeps only the cookies Kratos reads (its session cookie, `csrf_token*`, `ory_kratos_*`) of a Cookie header. */
+/**
+ * Keeps only the cookies Kratos reads (its session cookie, `csrf_token*`, `ory_kratos_*`) of a Cookie header.
+ * Names are compared without the spaces around them (`app_session = v`), as Kratos and the kit's own parser read them.
+ */
 export function kratosCookies(header: string | undefined, sessionCookieName: string): string | undefined {
   if (!header) return undefined;
   const kept = header.split(';').map((pair) => pair.trim()).filter((pair) => {
-    const name = pair.slice(0, Math.max(pair.indexOf('='), 0));
+    const name = pair.slice(0, Math.max(pair.indexOf('='), 0)).trim();
     return name === sessionCookieName || name.startsWith('csrf_token') || name.startsWith('ory_kratos_');
   });
   return kept.length > 0 ? kept.join('; ') : undefined;
