@@ -152,6 +152,7 @@ describe('kratos-express gate: serving', () => {
     const seen = (await res.json()) as { headers: Record<string, string> };
     expect(seen.headers['x-user-id']).toBe(user.id);
     expect(seen.headers['x-user-email']).toBe('cli@example.com');
+    expect(seen.headers.cookie).toBeUndefined();
     const deadline = Date.now() + 5000;
     while (!gate.lines.some((l) => l.path === '/reports') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const line = gate.lines.find((l) => l.path === '/reports')!;
@@ -160,6 +161,18 @@ describe('kratos-express gate: serving', () => {
     const raw = JSON.stringify(gate.lines);
     expect(raw).not.toContain(user.cookie.split('=')[1]);
     expect(raw).not.toContain('secret=q');
+  });
+
+  it('passes the session cookie upstream only with --forward-session-cookie', async () => {
+    const forwarding = await startGate(['--upstream', upstream.url, '--kratos', kratos.publicUrl, '--forward-session-cookie']);
+    try {
+      const res = await fetch(`${forwarding.url}/reports`, { headers: { cookie: `theme=dark; ${user.cookie}` } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { headers: Record<string, string> }).headers.cookie).toBe(`theme=dark; ${user.cookie}`);
+    } finally {
+      forwarding.child.kill('SIGTERM');
+      await forwarding.exit;
+    }
   });
 
   it('answers API callers without a session 401 and lets public paths through', async () => {

@@ -310,8 +310,8 @@ describe('authGate: identity headers', () => {
     }
   });
 
-  it('strips the Kratos session and CSRF cookies upstream with stripSessionCookie, keeping the app cookies', async () => {
-    const gate = await gateServer({ stripSessionCookie: true });
+  it('strips the Kratos session and CSRF cookies upstream by default, keeping the app cookies', async () => {
+    const gate = await gateServer();
     try {
       const cookie = `theme=dark; ${user.cookie}; csrf_token_abc=xyz; ory_kratos_continuity=c; lang=en`;
       const res = await request(gate.server).get('/h').set('Cookie', cookie).expect(200);
@@ -324,8 +324,8 @@ describe('authGate: identity headers', () => {
     }
   });
 
-  it('keeps the session cookie upstream by default', async () => {
-    const gate = await gateServer();
+  it('passes the session cookie upstream with stripSessionCookie: false', async () => {
+    const gate = await gateServer({ stripSessionCookie: false });
     try {
       const res = await request(gate.server).get('/h').set('Cookie', `a=1; ${user.cookie}`).expect(200);
       expect(echoed(res.body).headers.cookie).toBe(`a=1; ${user.cookie}`);

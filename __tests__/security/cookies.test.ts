@@ -87,7 +87,7 @@ let kratos: TestEmulator;
 let upstream: Upstream;
 let valid: string;
 let sessionId: string;
-const ports: Record<'session' | 'largeHead' | 'flows' | 'gate' | 'strippingGate', number> = { session: 0, largeHead: 0, flows: 0, gate: 0, strippingGate: 0 };
+const ports: Record<'session' | 'largeHead' | 'flows' | 'gate' | 'forwardingGate', number> = { session: 0, largeHead: 0, flows: 0, gate: 0, forwardingGate: 0 };
 const closers: (() => Promise<void>)[] = [];
 
 async function serve(handler: RequestListener, maxHeaderSize?: number): Promise<number> {
@@ -134,7 +134,7 @@ beforeAll(async () => {
   flows.use(flowRoutes({ publicUrl: kratos.publicUrl }));
   ports.flows = await serve(flows as unknown as RequestListener);
   ports.gate = await serve(authGate({ publicUrl: kratos.publicUrl, upstream: upstream.url }));
-  ports.strippingGate = await serve(authGate({ publicUrl: kratos.publicUrl, upstream: upstream.url, stripSessionCookie: true }));
+  ports.forwardingGate = await serve(authGate({ publicUrl: kratos.publicUrl, upstream: upstream.url, stripSessionCookie: false }));
 });
 
 afterAll(async () => {
@@ -225,13 +225,17 @@ describe('flowRoutes /settings', () => {
 });
 
 describe('authGate', () => {
-  // The upstream is reached only with the valid session.
+  // The upstream is reached only with the valid session, and by default never sees the credential itself,
+  // however the Cookie header spells it.
   it.each(cases(CASES))('%s', async (_name, cookie, outcome) => {
     const { answer, whoami, upstream: forwarded } = await observe(() => send(ports.gate, '/app', cookie(valid)));
     if (expectRefusedEarly(answer, outcome, whoami)) return expect(forwarded).toBe(0);
     if (outcome === 'pass') {
       expect(answer.status).toBe(200);
-      expect(JSON.parse(answer.body).headers['x-session-id']).toBe(sessionId);
+      const seen = JSON.parse(answer.body).headers as Record<string, string | undefined>;
+      expect(seen['x-session-id']).toBe(sessionId);
+      expect(seen.cookie ?? '').not.toContain(valid);
+      expect(seen.cookie ?? '').not.toMatch(/ory_kratos_session/);
       return expect(forwarded).toBe(1);
     }
     expect(forwarded).toBe(0);
@@ -245,20 +249,18 @@ describe('authGate', () => {
     expect(whoami).toBe(outcome === 'refused' ? 1 : 0);
   });
 
-  // With stripSessionCookie the upstream gets the app's other cookies but never the session credential,
-  // however the Cookie header spells it.
-  it.each(cases(CASES).filter(([, , outcome]) => outcome === 'pass'))('with stripSessionCookie: %s', async (_name, cookie) => {
-    const { answer, upstream: forwarded } = await observe(() => send(ports.strippingGate, '/app', cookie(valid)));
+  // With stripSessionCookie: false (an upstream that calls Kratos itself) the credential is passed on.
+  it.each(cases(CASES).filter(([, , outcome]) => outcome === 'pass'))('with stripSessionCookie: false: %s', async (_name, cookie) => {
+    const { answer, upstream: forwarded } = await observe(() => send(ports.forwardingGate, '/app', cookie(valid)));
     expect(answer.status).toBe(200);
     expect(forwarded).toBe(1);
     const seen = JSON.parse(answer.body).headers as Record<string, string | undefined>;
     expect(seen['x-session-id']).toBe(sessionId);
-    expect(seen.cookie ?? '').not.toContain(valid);
-    expect(seen.cookie ?? '').not.toMatch(/ory_kratos_session/);
+    expect(seen.cookie ?? '').toContain(valid);
   });
 });
 
-describe('authGate with a custom session cookie name and stripSessionCookie', () => {
+describe('authGate with a custom session cookie name', () => {
   let custom: TestEmulator;
   let port: number;
   let customValid: string;
@@ -269,7 +271,7 @@ describe('authGate with a custom session cookie name and stripSessionCookie', ()
     expect(user.cookie.startsWith('app_session=')).toBe(true);
     customValid = user.cookie.slice('app_session='.length);
     customSessionId = user.sessionId;
-    port = await serve(authGate({ publicUrl: custom.publicUrl, sessionCookieName: 'app_session', upstream: upstream.url, stripSessionCookie: true }));
+    port = await serve(authGate({ publicUrl: custom.publicUrl, sessionCookieName: 'app_session', upstream: upstream.url }));
   });
   afterAll(() => custom.close());
 

@@ -120,8 +120,8 @@ beforeAll(async () => {
   const servers = [
     ['session', sessionApp],
     ['flows', flowApp],
-    ['gate', authGate({ publicUrl: faulty.url, upstream: upstream.url, stripSessionCookie: true })],
-    ['customGate', authGate({ publicUrl: faulty.url, sessionCookieName: 'app_session', upstream: upstream.url, stripSessionCookie: true })],
+    ['gate', authGate({ publicUrl: faulty.url, upstream: upstream.url })],
+    ['customGate', authGate({ publicUrl: faulty.url, sessionCookieName: 'app_session', upstream: upstream.url })],
   ] as const;
   for (const [name, handler] of servers) {
     const server = await listen(handler as never);
@@ -189,12 +189,12 @@ const everyHeaderValue = (headers: IncomingHttpHeaders) => Object.values(headers
 const RUNS = { numRuns: 150 };
 
 describe('(b) the session credential goes to Kratos only', () => {
-  // The gate lets the request through on the credential Kratos confirmed, and with stripSessionCookie the
-  // upstream never sees it, in any header, whatever the other cookies and the spacing.
+  // The gate lets the request through on the credential Kratos confirmed, and (by default) the upstream
+  // never sees it, in any header, whatever the other cookies and the spacing.
   it.each([
     ['the default session cookie name', 'gate', 'ory_kratos_session'],
     ['a custom session cookie name', 'customGate', 'app_session'],
-  ] as const)('authGate with stripSessionCookie, %s', async (_name, gate, cookieName) => {
+  ] as const)('authGate, %s', async (_name, gate, cookieName) => {
     await fc.assert(
       fc.asyncProperty(mixes, async (mix) => {
         const { answer, kratos, upstream: forwarded } = await run(ports[gate], '/app', mix, cookieName);

@@ -27,7 +27,7 @@ Options:
   --trust-proxy <list>      comma-separated IPs/CIDRs whose X-Forwarded-* are believed
   --upstream-timeout <d>    longest silence of the upstream, e.g. 60s (default)
   --cache-ttl <d>           cache active sessions for this long, e.g. 30s (default: no cache)
-  --strip-session-cookie    do not pass Kratos' cookies and session tokens upstream
+  --forward-session-cookie  also pass Kratos' cookies and session tokens upstream (default: stripped)
   --shutdown-timeout <d>    longest wait for requests in flight on shutdown (default 10s)
   -h, --help                show this help
 
@@ -63,7 +63,7 @@ const parse = (args: string[]) =>
         'trust-proxy': { type: 'string' },
         'upstream-timeout': { type: 'string' },
         'cache-ttl': { type: 'string' },
-        'strip-session-cookie': { type: 'boolean' },
+        'forward-session-cookie': { type: 'boolean' },
         'shutdown-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -87,7 +87,7 @@ function gateOptions(values: ReturnType<typeof parse>, file: GateFileConfig): { 
     ...(file.rules ? { rules: file.rules as unknown as AuthGateOptions['rules'] } : {}),
     ...(file.headers !== undefined ? { headers: file.headers } : {}),
     ...(file.jwt !== undefined ? { jwt: file.jwt as AuthGateOptions['jwt'] } : {}),
-    ...(values['strip-session-cookie'] ?? file.stripSessionCookie ? { stripSessionCookie: true } : {}),
+    ...(values['forward-session-cookie'] ? { stripSessionCookie: false } : file.stripSessionCookie !== undefined ? { stripSessionCookie: file.stripSessionCookie } : {}),
     ...(file.stripHeaders ? { stripHeaders: file.stripHeaders } : {}),
     ...(values['trust-proxy'] ?? file.trustedProxies ? { trustedProxies: values['trust-proxy']?.split(',').map((s) => s.trim()) ?? file.trustedProxies } : {}),
     ...(durationFlag('upstream-timeout', values['upstream-timeout']) ?? file.upstreamTimeout ? { upstreamTimeout: values['upstream-timeout'] ?? file.upstreamTimeout } : {}),

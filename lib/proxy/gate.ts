@@ -30,7 +30,7 @@ export interface AuthGateOptions extends KratosOptions {
   headers?: IdentityHeaderTemplate | false;
   /** Also send a signed JWT (or Kratos' own `tokenize_as` JWT). */
   jwt?: GateJwtOptions | boolean;
-  /** Remove Kratos' credentials (session cookie, CSRF and other Kratos cookies, X-Session-Token, a Bearer session token) from the upstream request. Default false. */
+  /** Remove Kratos' credentials (session cookie, CSRF and other Kratos cookies, X-Session-Token, a Bearer session token) from the upstream request. Default true: the credential only ever goes to Kratos; `false` passes it on, for an upstream that calls Kratos itself. */
   stripSessionCookie?: boolean;
   /** More client headers to remove (exact names, or prefixes ending in `*`), compared case- and `_`/`-`-insensitively. */
   stripHeaders?: string[];
@@ -122,7 +122,7 @@ export function authGate(options: AuthGateOptions, context?: KratosContext): Aut
     : shared;
   const spoofed = spoofedHeaderPredicate([...template.names, ...(jwt ? [jwt.header] : [])]);
   const isSpoofed = (name: string) => spoofed(name) || extraSpoofed(name);
-  const stripCredentials = o.stripSessionCookie === true;
+  const stripCredentials = o.stripSessionCookie !== false;
   const sessions = new WeakMap<IncomingMessage, Session>();
   const engine = createEngine({ target: upstream!, timeout: timeout!, changeOrigin: o.preserveHost !== true, what: 'The upstream service' });
 
