@@ -3,8 +3,8 @@
 // createKratosEmulator() holding the valid sessions; autocannon, in a third process, sends a fixed number
 // of requests (90% valid session cookies, 10% no cookie or a bogus one). It passes when every valid request
 // is answered 200 with its own identity, every other one 401, nothing reaches the upstream without a valid
-// session, no socket errors or timeouts, and the gate's RSS (after forced GCs) grows less than 10% from
-// the end of the warm-up to the end. Prints a table, writes bench/soak-results.json, exits 1 on a failure.
+// session nor with the session credential, no socket errors or timeouts, and the gate's RSS (after forced
+// GCs) grows less than 10% from the end of the warm-up to the end. Prints a table, writes bench/soak-results.json, exits 1 on a failure.
 // Settings: node bench/soak.mjs --help (lib/soak-settings.mjs).
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -134,6 +134,7 @@ function summarize(name, { warm, main, started, warmedUp, ended, samples, sessio
       pass: upstream.withoutSession === 0 && upstream.wrongIdentity === 0 && upstream.received === validOk,
       detail: `upstream received ${upstream.received}: ${upstream.withSession} with their session's identity, ${upstream.withoutSession} without a session, ${upstream.wrongIdentity} with another identity`,
     },
+    { name: 'the session credential never reaches the upstream', pass: upstream.withCredential === 0, detail: `${upstream.withCredential} upstream requests carried the session cookie` },
     { name: `RSS flat: growth from warm-up end to end < ${GROWTH_TARGET_PCT}%`, pass: growthPct < GROWTH_TARGET_PCT, detail: `${mb(warmedUp.rss)} -> ${mb(ended.rss)} MB (${growthPct >= 0 ? '+' : ''}${growthPct}%)` },
   ];
   return {

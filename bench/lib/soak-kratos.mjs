@@ -1,7 +1,8 @@
 // The Kratos side and the service behind the gate of the soak (bench/soak.mjs), in one child process:
 // createKratosEmulator() from the build with SOAK_SESSIONS identities and one session each, and a
 // hello-world upstream that checks, for every request it receives, that it carries the identity the gate
-// sets for the session cookie it came with (the gate keeps the cookie by default). Counters over IPC.
+// sets for the session it came with (named by the load's soak_expect cookie, which the gate passes on) and
+// never the session credential itself (the gate strips it by default). Counters over IPC.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -24,15 +25,15 @@ for (let i = 0; i < count; i++) {
   const { cookie, session } = await kratos.createSession(identity.id);
   sessions.push({ cookie, identityId: identity.id, sessionId: session.id });
 }
-/** session cookie value => the identity and session the gate must name upstream */
-const byCookie = new Map(sessions.map((s) => [s.cookie.slice(cookieName.length + 1), s]));
+/** session id => the identity and session the gate must name upstream */
+const bySessionId = new Map(sessions.map((s) => [s.sessionId, s]));
 const identityIds = new Set(sessions.map((s) => s.identityId));
 
-function sessionCookie(header) {
+function cookieValue(header, name) {
   if (!header) return undefined;
   for (const pair of String(header).split(';')) {
     const at = pair.indexOf('=');
-    if (pair.slice(0, at).trim() === cookieName) return pair.slice(at + 1).trim();
+    if (pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim();
   }
   return undefined;
 }
@@ -42,13 +43,15 @@ function sessionCookie(header) {
  * withSession: carried a valid session cookie and the X-User-Id and X-Session-Id of exactly that session.
  * withoutSession: no valid session cookie, or an X-User-Id that is none of the valid identities.
  * wrongIdentity: a valid session cookie, but the identity headers of another session (or none).
+ * withCredential: the session cookie itself reached the upstream.
  */
-const upstreamCounts = { received: 0, withSession: 0, withoutSession: 0, wrongIdentity: 0 };
+const upstreamCounts = { received: 0, withSession: 0, withoutSession: 0, wrongIdentity: 0, withCredential: 0 };
 const upstream = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
   upstreamCounts.received++;
   const userId = req.headers['x-user-id'];
   const sessionId = req.headers['x-session-id'];
-  const expected = byCookie.get(sessionCookie(req.headers.cookie));
+  const expected = bySessionId.get(cookieValue(req.headers.cookie, 'soak_expect'));
+  if (cookieValue(req.headers.cookie, cookieName) !== undefined) upstreamCounts.withCredential++;
   if (!expected || !identityIds.has(userId)) upstreamCounts.withoutSession++;
   else if (userId !== expected.identityId || sessionId !== expected.sessionId) upstreamCounts.wrongIdentity++;
   else upstreamCounts.withSession++;

@@ -30,7 +30,8 @@ function run({ url, connections, amount }) {
     valid(req, context) {
       const s = sessions[next++ % sessions.length];
       context.expected = `${s.identityId} ${s.sessionId}`;
-      return { ...req, headers: { accept: ACCEPT, cookie: s.cookie } };
+      // soak_expect (an app cookie, which the gate passes on) tells the upstream which session this is
+      return { ...req, headers: { accept: ACCEPT, cookie: `soak_expect=${s.sessionId}; ${s.cookie}` } };
     },
     none(req) {
       return { ...req, headers: { accept: ACCEPT } };

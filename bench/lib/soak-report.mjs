@@ -18,6 +18,7 @@ const ROWS = [
   ['upstream received', (p) => p.upstream.received],
   ['  forwarded without a session', (p) => p.upstream.withoutSession],
   ['  forwarded with another identity', (p) => p.upstream.wrongIdentity],
+  ['  carrying the session cookie', (p) => p.upstream.withCredential],
   ['whoami answers of Kratos', (p) => statuses(p.whoami)],
   ['RSS MB start / warm-up end / end', (p) => `${p.memory.start.rssMB} / ${p.memory.warmupEnd.rssMB} / ${p.memory.end.rssMB}`],
   ['RSS MB peak (sampled every 250 ms)', (p) => p.memory.peak.rssMB],
