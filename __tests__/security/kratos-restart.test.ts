@@ -203,15 +203,19 @@ describe.each([
     expect(results.filter((r) => r.status === 401).every((r) => r.message === 'This resource requires a session. Sign in first.')).toBe(true);
   });
 
-  it('forwards upstream only requests of a valid session, with that session identity', () => {
+  it('forwards upstream only requests of a valid session, with that session identity and without its cookie', () => {
     const { results, sessions, upstream } = outcome;
+    const cookies = [...sessions.keys()];
     expect(upstream.requests.length).toBe(results.filter((r) => r.status === 200).length);
     for (const seen of upstream.requests) {
-      const value = /ory_kratos_session=([^;]*)/.exec(String(seen.headers.cookie))?.[1] ?? '';
-      const session = sessions.get(value) as { id: string; identity: { id: string } } | undefined;
+      // the path names the worker (/w<index>/<n>), and so the cookie it sent
+      const index = Number(/^\/w(\d+)\//.exec(seen.url)?.[1]);
+      expect(WORKERS[index]).toBe('valid');
+      const session = sessions.get(cookies[index]) as { id: string; identity: { id: string } } | undefined;
       expect(session).toBeDefined();
       expect(seen.headers['x-session-id']).toBe(session?.id);
       expect(seen.headers['x-user-id']).toBe(session?.identity.id);
+      expect(String(seen.headers.cookie ?? '')).not.toContain('ory_kratos_session');
     }
   });
 
