@@ -1,3 +1,4 @@
+import express from 'express';
 import request from 'supertest';
 import { closeSharedContexts } from '../../lib/context';
 import { hasVerifiedEmail, traitEquals } from '../../lib/session/checks';
@@ -193,6 +194,97 @@ describe.each(FRAMEWORKS)('optionalSession on %s', (framework) => {
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ session: null, property: null, locals: null });
     }
+  });
+});
+
+// With a cache, a session the cache holds is handled without a promise (next() in the same tick): the same
+// outcomes as a checked session, and the request after the first asks Kratos nothing.
+describe.each(FRAMEWORKS)('requireSession and optionalSession serving a cached session on %s', (framework) => {
+  const cache = { ttl: '1m' };
+  const app = (options: RequireSessionOptions = {}) => appWith(framework, [requireSession({ publicUrl: kratos.publicUrl, cache, ...options })]);
+  const twice = async (make: () => ReturnType<typeof app>, headers: Record<string, string>, path = '/x') => {
+    const first = await request(make()).get(path).set(headers);
+    kratos.resetStats();
+    const second = await request(make()).get(path).set(headers);
+    expect(kratos.stats()['/sessions/whoami'] ?? 0).toBe(0);
+    return { first, second };
+  };
+
+  it('attaches the cached session everywhere', async () => {
+    const { first, second } = await twice(() => app(), { ...API, Cookie: plain.cookie });
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual(first.body);
+    expect(second.body).toMatchObject({ session: plain.sessionId, property: plain.sessionId, locals: plain.sessionId });
+  });
+
+  it("still sends a cached aal1 session to login with aal=aal2 on an aal2 route, and refuses it 403 as JSON", async () => {
+    const { second } = await twice(() => app({ aal: 'aal2' }), { ...BROWSER, Cookie: plain.cookie }, '/admin');
+    expect(second.status).toBe(303);
+    expect(second.headers.location).toBe(`${loginPrefix()}?aal=aal2&return_to=${encodeURIComponent('http://app.test/admin')}`);
+    const api = await request(app({ aal: 'aal2' })).get('/admin').set(API).set('Cookie', plain.cookie);
+    expect(api.status).toBe(403);
+    expect(api.body.error.id).toBe('session_aal2_required');
+  });
+
+  it('still applies maxAge to a cached session', async () => {
+    const { second } = await twice(() => app({ maxAge: '10m' }), { ...API, Cookie: old.cookie }, '/billing');
+    expect(second.status).toBe(403);
+    expect(second.body.error.id).toBe('session_refresh_required');
+  });
+
+  it('answers 400 for a malformed Host when it builds the login URL for a cached session', async () => {
+    await request(app({ aal: 'aal2' })).get('/admin').set(API).set('Cookie', plain.cookie);
+    const res = await request(app({ aal: 'aal2' })).get('/admin').set({ ...BROWSER, Host: 'bad host' }).set('Cookie', plain.cookie);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('BAD_REQUEST');
+  });
+
+  it('answers 400 for a malformed session cookie with the cache on', async () => {
+    const res = await request(app()).get('/x').set(BROWSER).set('Cookie', 'ory_kratos_session=a\\b');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('BAD_REQUEST');
+  });
+
+  it('optionalSession attaches the cached session', async () => {
+    const optional = () => appWith(framework, [optionalSession({ publicUrl: kratos.publicUrl, cache })]);
+    const { second } = await twice(optional, { ...BROWSER, Cookie: plain.cookie }, '/');
+    expect(second.body).toMatchObject({ session: plain.sessionId, property: plain.sessionId, locals: plain.sessionId });
+  });
+});
+
+describe('a cached session handled in the same tick', () => {
+  it('reports an error thrown by the next handler once, through the app, not as a session error', async () => {
+    const errors: unknown[] = [];
+    const app = express();
+    app.use(requireSession({ publicUrl: kratos.publicUrl, cache: { ttl: '1m' } }));
+    app.get('/boom', () => {
+      throw new Error('handler failed');
+    });
+    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      errors.push(err);
+      res.status(500).json({ message: err.message });
+    });
+    await request(app).get('/boom').set(API).set('Cookie', plain.cookie).expect(500);
+    errors.length = 0;
+    const cached = await request(app).get('/boom').set(API).set('Cookie', plain.cookie);
+    expect(cached.status).toBe(500);
+    expect(cached.body.message).toBe('handler failed');
+    expect(errors).toHaveLength(1);
+  });
+
+  it('is refused KRATOS_SESSION_PROPERTY_CONFLICT when another middleware owns req.session', async () => {
+    const app = express();
+    app.use((req, _res, next) => {
+      if (req.headers['x-owner']) (req as unknown as { session: object }).session = { cart: [] };
+      next();
+    });
+    app.use(requireSession({ publicUrl: kratos.publicUrl, cache: { ttl: '1m' } }));
+    app.get('/x', (_req, res) => void res.send('ok'));
+    app.use((err: { code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).json({ code: err.code }));
+    await request(app).get('/x').set(API).set('Cookie', plain.cookie).expect(200);
+    const res = await request(app).get('/x').set(API).set('x-owner', '1').set('Cookie', plain.cookie);
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('KRATOS_SESSION_PROPERTY_CONFLICT');
   });
 });
 

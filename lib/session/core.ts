@@ -22,8 +22,11 @@ export interface SessionCoreStats {
   coalesced: number;
 }
 
+type ActiveResult = Extract<SessionCheckResult, { state: 'active' }>;
+
 interface CacheEntry {
-  session: Session;
+  /** What a hit returns, built once. */
+  result: ActiveResult;
   expiresAt: number;
 }
 
@@ -98,9 +101,10 @@ export class SessionCore {
         max: config.cache.max,
         ttl: config.cache.ttl,
         dispose: (entry, key) => {
-          const keys = this.#keysBySession.get(entry.session.id);
+          const { id } = entry.result.session;
+          const keys = this.#keysBySession.get(id);
           keys?.delete(key);
-          if (keys?.size === 0) this.#keysBySession.delete(entry.session.id);
+          if (keys?.size === 0) this.#keysBySession.delete(id);
         },
       });
     }
@@ -121,18 +125,23 @@ export class SessionCore {
     return result;
   }
 
+  /**
+   * The request's active session when the cache holds it, without a promise or a Kratos call; `undefined`
+   * otherwise (no cache, no credential, a miss: use {@link check}). Throws `BAD_REQUEST` for a malformed
+   * credential, as `check` rejects.
+   */
+  cached(req: IncomingMessage): ActiveResult | undefined {
+    if (!this.#cache) return undefined;
+    const { key } = getCredentials(req, this.#config.sessionCookieName);
+    return key ? this.#hit(key) : undefined;
+  }
+
   /** Checks one credential (no per-request memo). */
   checkCredentials(credentials: RequestCredentials): Promise<SessionCheckResult> {
     const { key } = credentials;
     if (!key) return Promise.resolve(UNAUTHENTICATED);
-    const cached = this.#cache?.get(key);
-    if (cached) {
-      if (cached.expiresAt > this.#now()) {
-        this.stats.cacheHits++;
-        return Promise.resolve({ state: 'active', session: cached.session, key });
-      }
-      this.#cache!.delete(key);
-    }
+    const hit = this.#hit(key);
+    if (hit) return Promise.resolve(hit);
     const running = this.#inFlight.get(key);
     if (running) {
       this.stats.coalesced++;
@@ -165,6 +174,17 @@ export class SessionCore {
     this.#cache?.clear();
   }
 
+  #hit(key: string): ActiveResult | undefined {
+    const entry = this.#cache?.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt > this.#now()) {
+      this.stats.cacheHits++;
+      return entry.result;
+    }
+    this.#cache!.delete(key);
+    return undefined;
+  }
+
   async #whoami(credentials: RequestCredentials, key: string, flight: InFlight): Promise<SessionCheckResult> {
     this.stats.whoamiCalls++;
     let response: KratosResponse;
@@ -178,8 +198,9 @@ export class SessionCore {
       // A 200 is not enough: an inactive session, or one whose expires_at has passed (Kratos' clock or
       // a stale answer), does not authenticate anyone.
       if (session.active === false || (session.expires_at !== undefined && session.expires_at.getTime() <= this.#now())) return UNAUTHENTICATED;
-      this.#remember(key, session, flight);
-      return { state: 'active', session, key };
+      const result: ActiveResult = { state: 'active', session, key };
+      this.#remember(key, result, flight);
+      return result;
     }
     this.#cache?.delete(key);
     if (response.status === 401) return UNAUTHENTICATED;
@@ -192,12 +213,13 @@ export class SessionCore {
     throw errorFromResponse(response, 'GET /sessions/whoami');
   }
 
-  #remember(key: string, session: Session, flight: InFlight): void {
+  #remember(key: string, result: ActiveResult, flight: InFlight): void {
     if (!this.#cache || !this.#config.cache || flight.invalidated) return;
+    const { session } = result;
     const expiresAt = session.expires_at?.getTime() ?? Number.POSITIVE_INFINITY;
     const remaining = expiresAt - this.#now();
     if (!(remaining > 0)) return;
-    this.#cache.set(key, { session, expiresAt }, { ttl: Math.min(this.#config.cache.ttl, remaining) });
+    this.#cache.set(key, { result, expiresAt }, { ttl: Math.min(this.#config.cache.ttl, remaining) });
     let keys = this.#keysBySession.get(session.id);
     if (!keys) this.#keysBySession.set(session.id, (keys = new Set()));
     keys.add(key);

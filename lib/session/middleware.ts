@@ -61,24 +61,41 @@ function redirect(res: ServerResponse, location: string): void {
   res.end();
 }
 
+/**
+ * Runs before any session check: remembers the context and refuses to overwrite another middleware's
+ * property. Then, when the route needs nothing asynchronous besides the check, a session in the cache is
+ * returned at once: no promise, no microtask, `next()` in the same tick (the common case with a cache).
+ */
+function prepare(context: KratosContext, req: IncomingMessage, syncHits: boolean): Session | undefined {
+  rememberContext(req, context);
+  assertPropertyFree(req, context.config.sessionProperty);
+  return syncHits ? context.sessions.cached(req)?.session : undefined;
+}
+
 /** Builds `requireSession` for one context and validated route options. */
 export function requireSessionFor(context: KratosContext, route: ResolvedRouteOptions): SessionMiddleware {
   const { config, sessions } = context;
+  const syncHits = route.checks.length === 0 && !route.logoutUrl;
 
-  async function evaluate(req: IncomingMessage, res: ServerResponse): Promise<KratosExpressError | undefined> {
-    rememberContext(req, context);
-    assertPropertyFree(req, config.sessionProperty);
-    const result = await sessions.check(req);
-    if (result.state === 'unauthenticated') return problem('UNAUTHENTICATED', loginRedirect(context, req, {}));
-    if (result.state === 'aal2_required') return problem('AAL2_REQUIRED', loginRedirect(context, req, { aal2: true }, result.redirectBrowserTo));
-    if (result.state === 'refresh_required') return problem('REFRESH_REQUIRED', loginRedirect(context, req, { refresh: true }, result.redirectBrowserTo));
-    const { session } = result;
+  /** The route's synchronous requirements on an active session; attaches it when they are met. */
+  function admit(req: IncomingMessage, res: ServerResponse, session: Session): KratosExpressError | undefined {
     if (route.aal2 && !hasSecondFactor(session)) return problem('AAL2_REQUIRED', loginRedirect(context, req, { aal2: true }));
     if (route.maxAge !== undefined) {
       const authenticatedAt = session.authenticated_at?.getTime() ?? Number.NaN;
       if (!(Date.now() - authenticatedAt <= route.maxAge)) return problem('REFRESH_REQUIRED', loginRedirect(context, req, { refresh: true }));
     }
     attachSession(req, res, config.sessionProperty, session);
+    return undefined;
+  }
+
+  async function evaluate(req: IncomingMessage, res: ServerResponse): Promise<KratosExpressError | undefined> {
+    const result = await sessions.check(req);
+    if (result.state === 'unauthenticated') return problem('UNAUTHENTICATED', loginRedirect(context, req, {}));
+    if (result.state === 'aal2_required') return problem('AAL2_REQUIRED', loginRedirect(context, req, { aal2: true }, result.redirectBrowserTo));
+    if (result.state === 'refresh_required') return problem('REFRESH_REQUIRED', loginRedirect(context, req, { refresh: true }, result.redirectBrowserTo));
+    const { session } = result;
+    const refusal = admit(req, res, session);
+    if (refusal) return refusal;
     for (const check of route.checks) {
       if ((await check(session, req)) !== true) return problem('FORBIDDEN');
     }
@@ -86,17 +103,28 @@ export function requireSessionFor(context: KratosContext, route: ResolvedRouteOp
     return undefined;
   }
 
+  function refuse(req: IncomingMessage, res: ServerResponse, next: NextFunction, refusal: KratosExpressError): void {
+    const browser = isBrowserNavigation(req);
+    if (refusal.code === 'FORBIDDEN') return browser ? next(refusal) : sendJson(res, refusal);
+    const mode = route.onUnauthenticated;
+    if (typeof mode === 'function') return mode(req, res, next, refusal);
+    if (mode === 'error') return next(refusal);
+    if (mode === 'redirect' || browser) return redirect(res, refusal.redirectTo!);
+    sendJson(res, refusal);
+  }
+
   return function requireSessionMiddleware(req, res, next) {
-    evaluate(req, res).then((refusal) => {
-      if (!refusal) return next();
-      const browser = isBrowserNavigation(req);
-      if (refusal.code === 'FORBIDDEN') return browser ? next(refusal) : sendJson(res, refusal);
-      const mode = route.onUnauthenticated;
-      if (typeof mode === 'function') return mode(req, res, next, refusal);
-      if (mode === 'error') return next(refusal);
-      if (mode === 'redirect' || browser) return redirect(res, refusal.redirectTo!);
-      sendJson(res, refusal);
-    }, next);
+    let cached: Session | undefined;
+    let refusal: KratosExpressError | undefined;
+    try {
+      cached = prepare(context, req, syncHits);
+      if (cached) refusal = admit(req, res, cached);
+    } catch (err) {
+      return next(err);
+    }
+    // next() is called outside the try: an error thrown downstream is not this middleware's to report
+    if (cached) return refusal ? refuse(req, res, next, refusal) : next();
+    evaluate(req, res).then((refused) => (refused ? refuse(req, res, next, refused) : next()), next);
   };
 }
 
@@ -106,8 +134,6 @@ export function optionalSessionFor(context: KratosContext, route: ResolvedRouteO
   const tolerate = (err: unknown) => route.continueOnError && KRATOS_FAILURES.has((err as { code?: string })?.code ?? '');
 
   async function evaluate(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    rememberContext(req, context);
-    assertPropertyFree(req, config.sessionProperty);
     let result;
     try {
       result = await sessions.check(req);
@@ -127,6 +153,14 @@ export function optionalSessionFor(context: KratosContext, route: ResolvedRouteO
   }
 
   return function optionalSessionMiddleware(req, res, next) {
+    let cached: Session | undefined;
+    try {
+      cached = prepare(context, req, !route.logoutUrl);
+      if (cached) attachSession(req, res, config.sessionProperty, cached);
+    } catch (err) {
+      return next(err);
+    }
+    if (cached) return next();
     evaluate(req, res).then(() => next(), next);
   };
 }
