@@ -10,9 +10,9 @@ const number = (name, fallback) => {
 };
 
 /**
- * BENCH_DURATION  measured seconds per scenario (default 8; quick: 2), split into BENCH_ROUNDS slices
+ * BENCH_DURATION  measured seconds per scenario (default 12; quick: 2), split into BENCH_ROUNDS slices
  * BENCH_WARMUP    warm-up seconds per scenario before the first round (default 2; quick: 0.5)
- * BENCH_ROUNDS    interleaved rounds (default 8; quick: 1)
+ * BENCH_ROUNDS    interleaved rounds (default 12; quick: 1)
  * BENCH_CONNECTIONS  autocannon connections, the same for every scenario (default 50)
  * BENCH_CACHE_MAX sessions the cache holds in the cache and memory scenarios (default 10000)
  * BENCH_VARIANTS  comma-separated: stub,emulator (default both)
@@ -24,9 +24,9 @@ export function readSettings(argv = process.argv.slice(2)) {
   for (const v of variants) if (v !== 'stub' && v !== 'emulator') throw new Error(`BENCH_VARIANTS: ${JSON.stringify(v)} is not a variant. Use stub, emulator or stub,emulator.`);
   return {
     quick,
-    duration: number('BENCH_DURATION', quick ? 2 : 8),
+    duration: number('BENCH_DURATION', quick ? 2 : 12),
     warmup: number('BENCH_WARMUP', quick ? 0.5 : 2),
-    rounds: Math.round(number('BENCH_ROUNDS', quick ? 1 : 8)),
+    rounds: Math.round(number('BENCH_ROUNDS', quick ? 1 : 12)),
     connections: Math.round(number('BENCH_CONNECTIONS', 50)),
     cacheMax: Math.round(number('BENCH_CACHE_MAX', 10_000)),
     concurrency: 200,
