@@ -1,0 +1,92 @@
+// Where the no-cache cost of a session check goes, over HTTP: `node bench/http-layers.mjs` serves the same
+// Express route behind each layer of the kit (one app per layer, all in this process) and loads them in
+// turn with autocannon (its own process) against the stub Kratos, distinct sessions, no cache. Each round
+// runs every app once, rotating the order; the printed ratio is the median over rounds of each app's
+// requests/s over the raw undici route's in the same round, next to the server CPU per request.
+// BENCH_KIT_DIR picks the build (default dist/cjs); ROUNDS (default 8) and SLICE seconds (default 2).
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SessionFromJSON } from '@ory/kratos-client-fetch';
+import express from 'express';
+import { Pool } from 'undici';
+import { startChild } from './lib/ipc.mjs';
+import { median } from './lib/stats.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const kit = createRequire(import.meta.url)(join(process.env.BENCH_KIT_DIR ?? join(here, '..', 'dist', 'cjs'), 'index.js'));
+const ROUNDS = Number(process.env.ROUNDS ?? 8);
+const SLICE = Number(process.env.SLICE ?? 2);
+
+const load = startChild(join(here, 'load.mjs'));
+const stub = startChild(join(here, 'kratos-stub.mjs'));
+const servers = [];
+try {
+  await load.ready;
+  const { kratosUrl } = await stub.ready;
+  await load.call('cookies', { cookies: Array.from({ length: 10_000 }, () => `ory_kratos_session=${randomBytes(200).toString('base64url')}`) });
+
+  const pool = new Pool(kratosUrl, { connections: 64, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000 });
+  const context = kit.createContext({ publicUrl: kratosUrl });
+  /** A middleware that attaches what `session(req)` resolves to, or answers 401 for `undefined`. */
+  const attach = (session) => (req, res, next) =>
+    session(req).then((value) => (value === undefined ? res.status(401).end() : ((req.session = value), next())), next);
+  const raw = async (req) => {
+    const { statusCode, body } = await pool.request({ method: 'GET', path: '/sessions/whoami', headers: { accept: 'application/json', cookie: req.headers.cookie ?? '' } });
+    const text = await body.text();
+    return statusCode === 200 ? JSON.parse(text) : undefined;
+  };
+  const client = async (req) => {
+    const answer = await context.client.whoami(kit.getCredentials(req, 'ory_kratos_session'));
+    return answer.status === 200 ? answer.body : undefined;
+  };
+  const layers = {
+    'raw undici Pool.request + JSON.parse (baseline)': attach(raw),
+    'raw undici + SessionFromJSON': attach(async (req) => SessionFromJSON(await raw(req))),
+    'getCredentials + KratosClient.whoami': attach(client),
+    '+ SessionFromJSON': attach(async (req) => SessionFromJSON(await client(req))),
+    'SessionCore.check (coalescing, validation)': attach(async (req) => {
+      const result = await context.sessions.check(req);
+      return result.state === 'active' ? result.session : undefined;
+    }),
+    'requireSession()': kit.requireSession({ publicUrl: kratosUrl }),
+  };
+  const hello = (req, res) => res.json({ hello: 'world', identity: req.session?.identity?.id ?? null });
+  const urls = {};
+  for (const [name, middleware] of Object.entries(layers)) {
+    const server = createServer({ keepAliveTimeout: 65_000 }, express().disable('x-powered-by').use(middleware).get('/hello', hello));
+    servers.push(server);
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    urls[name] = `http://127.0.0.1:${server.address().port}/hello`;
+  }
+
+  const names = Object.keys(urls);
+  const job = (name, duration) => load.call('run', { url: urls[name], connections: 50, duration, rotate: true });
+  for (const name of names) await job(name, 1);
+  const slices = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length];
+      const cpu = process.cpuUsage();
+      const result = await job(name, SLICE);
+      const used = process.cpuUsage(cpu);
+      if (result.non2xx || result.errors) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+      slices[name].push({ rps: result.total / SLICE, cpu: (used.user + used.system) / result.total });
+    }
+  }
+  const [baseline] = names;
+  console.log(`${ROUNDS} rounds of ${SLICE} s per layer, 50 connections, distinct sessions, no cache\n`);
+  console.log(`${'layer'.padEnd(48)} ${'ratio'.padStart(6)} ${'rounds min-max'.padStart(15)} ${'CPU us/req'.padStart(11)}`);
+  for (const name of names) {
+    const ratios = slices[name].map((slice, i) => slice.rps / slices[baseline][i].rps);
+    const range = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+    console.log(`${name.padEnd(48)} ${median(ratios).toFixed(2).padStart(6)} ${range.padStart(15)} ${median(slices[name].map((s) => s.cpu)).toFixed(0).padStart(11)}`);
+  }
+  await Promise.all([pool.close(), context.close(), kit.closeSharedContexts()]);
+} finally {
+  for (const server of servers) server.closeAllConnections?.(), server.close();
+  await load.stop();
+  await stub.stop();
+}
