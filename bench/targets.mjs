@@ -97,6 +97,10 @@ for (const [name, make] of Object.entries(apps)) {
 const statsOf = (options) => ({ ...kit.contextFor(options).sessions.stats });
 
 onRequest((msg) => {
+  if (msg.type === 'gc') {
+    globalThis.gc?.();
+    return { collected: typeof globalThis.gc === 'function' };
+  }
   if (msg.type === 'stats') {
     return { kitCache: statsOf(cachedOptions), kitNoCache: statsOf(kratosOptions), memory: process.memoryUsage(), cpu: process.cpuUsage() };
   }
