@@ -5,7 +5,11 @@ export interface RawResponse {
   status: number;
   /** Header names lower-cased; repeated headers joined with `, `. */
   headers: Record<string, string>;
+  /** The same headers with every value of a repeated header kept apart, in order. */
+  values: Record<string, string[]>;
   body: string;
+  /** The status line and headers, verbatim (latin1). */
+  head: string;
 }
 
 export interface RawExchange {
@@ -25,14 +29,17 @@ export function parseResponses(data: Buffer, final: boolean): RawResponse[] {
   for (;;) {
     const end = data.indexOf('\r\n\r\n', offset);
     if (end === -1) return out;
-    const [statusLine, ...lines] = data.subarray(offset, end).toString('latin1').split('\r\n');
+    const head = data.subarray(offset, end).toString('latin1');
+    const [statusLine, ...lines] = head.split('\r\n');
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
     const headers: Record<string, string> = {};
+    const values: Record<string, string[]> = {};
     for (const line of lines) {
       const colon = line.indexOf(':');
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+      (values[name] ??= []).push(value);
     }
     let at = end + 4;
     let body: Buffer;
@@ -70,7 +77,7 @@ export function parseResponses(data: Buffer, final: boolean): RawResponse[] {
       body = data.subarray(at);
       at = data.length;
     }
-    out.push({ status, headers, body: body.toString('utf8') });
+    out.push({ status, headers, values, body: body.toString('utf8'), head });
     offset = at;
   }
 }
