@@ -145,8 +145,8 @@ export function authGate(options: AuthGateOptions, context?: KratosContext): Aut
   async function prepare(req: IncomingMessage, session: Session | undefined): Promise<void> {
     const headers = req.headers;
     const origin = currentOrigin(browserRequest(req, trusted));
-    const chain = forwardedFor(req, trusted);
     const trustedPeer = fromTrustedProxy(req, trusted);
+    const chain = forwardedFor(req, trustedPeer);
     stripHeaders(headers, (name) => isSpoofed(name) || spoofedForwarding(name, trustedPeer));
     headers['x-forwarded-host'] = origin.host;
     headers['x-forwarded-proto'] = origin.protocol.slice(0, -1);

@@ -7,7 +7,7 @@ import { bodyConsumed, createEngine, dropHopByHop } from './engine';
 import { ProxyError } from './errors';
 import { failWith, optionsObject, originalUrl, resolveContext } from './options';
 import { parseTarget } from './paths';
-import { browserRequest, forwardedFor } from './request-view';
+import { browserRequest, forwardedFor, fromTrustedProxy } from './request-view';
 import { kratosCookies, rewriteLocation, rewriteSetCookie } from './rewrite';
 import { compileTrustedProxies, type TrustPredicate } from './trust';
 
@@ -115,7 +115,7 @@ export function kratosProxy(options: KratosProxyOptions = {}, context?: KratosCo
       delete headers.forwarded;
       headers['x-forwarded-host'] = url.host;
       headers['x-forwarded-proto'] = url.protocol.slice(0, -1);
-      headers['x-forwarded-for'] = forwardedFor(req, trusted);
+      headers['x-forwarded-for'] = forwardedFor(req, fromTrustedProxy(req, trusted));
       if (!forwardAll) {
         const cookie = kratosCookies(headers.cookie, config.sessionCookieName);
         if (cookie) headers.cookie = cookie;

@@ -52,14 +52,14 @@ export function fromTrustedProxy(req: IncomingMessage, trusted: TrustPredicate |
 }
 
 /**
- * `X-Forwarded-For` for the next hop: the peer's address appended to the chain when the peer is trusted (by
- * `trusted`, or Express' `trust proxy`), otherwise the peer's address alone, so a client cannot forge the chain.
+ * `X-Forwarded-For` for the next hop: the peer's address appended to the chain when the peer is a trusted
+ * proxy ({@link fromTrustedProxy}), otherwise the peer's address alone, so a client cannot forge the chain.
  */
-export function forwardedFor(req: IncomingMessage, trusted: TrustPredicate | undefined): string {
+export function forwardedFor(req: IncomingMessage, trustedPeer: boolean): string {
   const peer = req.socket?.remoteAddress ?? '';
   const chain = req.headers['x-forwarded-for'];
   const existing = (Array.isArray(chain) ? chain.join(', ') : chain)?.trim();
-  return fromTrustedProxy(req, trusted) && existing && /^[0-9A-Fa-f:., ]+$/.test(existing) ? `${existing}, ${peer}` : peer;
+  return trustedPeer && existing && /^[0-9A-Fa-f:., ]+$/.test(existing) ? `${existing}, ${peer}` : peer;
 }
 
 /** Forwarding headers the gate sets itself; every spelling a client sent (`x_forwarded_host`) is removed first. */
