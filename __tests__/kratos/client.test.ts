@@ -204,6 +204,72 @@ describe.each(transports)('KratosClient over %s', (_name, transport) => {
     }
   });
 
+  it('reads an answer sent in pieces that split multi-byte characters', async () => {
+    const body = Buffer.from(JSON.stringify({ traits: { name: 'Zoë Ångström 日本語 🙂'.repeat(200) } }));
+    const pieces = await startFaultyKratos((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let at = 0;
+      const next = () => {
+        if (at >= body.length) return void res.end();
+        const end = Math.min(body.length, at + 1001); // 1001: pieces end inside multi-byte characters
+        res.write(body.subarray(at, end));
+        at = end;
+        setImmediate(next);
+      };
+      next();
+    });
+    try {
+      const res = await makeClient(pieces.url).whoami({ cookie: 'ory_kratos_session=x' });
+      expect(res.body).toEqual(JSON.parse(body.toString('utf8')));
+    } finally {
+      await pieces.close();
+    }
+  });
+
+  it('drops a UTF-8 byte order mark before parsing JSON', async () => {
+    const marked = await startFaultyKratos((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"id":"s"}')]));
+    });
+    try {
+      expect((await makeClient(marked.url).whoami({ cookie: 'ory_kratos_session=x' })).body).toEqual({ id: 's' });
+    } finally {
+      await marked.close();
+    }
+  });
+
+  it('returns the final answer after an interim 103 Early Hints', async () => {
+    const hinting = await startFaultyKratos((_req, res) => {
+      res.writeEarlyHints({ link: '</x.css>; rel=preload; as=style' });
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"error":{"code":401}}');
+    });
+    try {
+      const res = await makeClient(hinting.url).whoami({ cookie: 'ory_kratos_session=x' });
+      expect([res.status, res.body]).toEqual([401, { error: { code: 401 } }]);
+    } finally {
+      await hinting.close();
+    }
+  });
+
+  it('rejects at once on a caller abort while the request still waits for a connection', async () => {
+    const hanging = await startFaultyKratos('hang');
+    try {
+      const c = makeClient(hanging.url, { connections: 1, timeout: 1500 });
+      const first = rejection(c.whoami({ cookie: 'ory_kratos_session=a' }));
+      const controller = new AbortController();
+      const started = Date.now();
+      const queued = c.whoami({ cookie: 'ory_kratos_session=b' }, controller.signal);
+      setTimeout(() => controller.abort(new Error('client went away')), 50);
+      await expect(queued).rejects.toThrow('client went away');
+      // not held until the first request's timeout frees the only connection
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect((await first).code).toBe('KRATOS_TIMEOUT');
+    } finally {
+      await hanging.close();
+    }
+  });
+
   it('calls Kratos under the path of publicUrl', async () => {
     const c = makeClient(`${kratos.url}/kratos/`);
     const whoami = await c.whoami({ cookie: 'ory_kratos_session=c' });

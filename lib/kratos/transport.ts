@@ -1,5 +1,4 @@
-import { EventEmitter } from 'node:events';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { FetchLike } from './config';
 import type { Deadline } from './deadline';
 import { KratosExpressError } from './errors';
@@ -39,25 +38,86 @@ export class BodyReadError extends Error {
 
 const TOO_LARGE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
 
+type Settle = { resolve: (response: TransportResponse) => void; reject: (err: unknown) => void };
+
 /**
- * Default transport: one undici keep-alive `Pool` to the Kratos origin. undici enforces the size limit
- * (`maxResponseSize`); an `EventEmitter` as `signal` aborts the request (cheaper than an `AbortController`).
+ * One exchange on the pool, read straight from undici's dispatch callbacks into one string: no response
+ * stream, no abort-signal listener. It settles once: with the answer, with the error undici reports, or
+ * with the deadline's abort (at once, even while the request still waits for a connection). Once settled it
+ * lets go of the answer and of the caller's promise: undici may hold on to the handler for a while, and a
+ * handler that kept them would carry every request's session into the old generation of the heap.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  #settle: Settle | undefined;
+  #controller: Dispatcher.DispatchController | undefined = undefined;
+  #aborted: Error | undefined = undefined;
+  #status = 0;
+  #headers: Record<string, string | string[]> | undefined = undefined;
+  #chunks: Buffer[] = [];
+
+  constructor(settle: Settle) {
+    this.#settle = settle;
+  }
+
+  readonly abort = (): void => {
+    if (this.#aborted) return;
+    this.#aborted = new Error('The request to Kratos was aborted.');
+    this.#controller?.abort(this.#aborted);
+    this.#finish()?.reject(this.#aborted);
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#aborted) controller.abort(this.#aborted);
+    else this.#controller = controller;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (status < 200) return; // an interim answer (1xx): the final one follows
+    this.#status = status;
+    this.#headers = headers as Record<string, string | string[]>;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const chunks = this.#chunks;
+    let text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte order mark, as fetch's text() drops it
+    const response = { status: this.#status, headers: this.#headers ?? {}, text };
+    this.#finish()?.resolve(response);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const status = this.#status;
+    this.#finish()?.reject((err as { code?: unknown }).code === TOO_LARGE ? tooLarge(status) : status === 0 ? err : new BodyReadError(status, err));
+  }
+
+  /** The caller's callbacks the first time, `undefined` after; drops everything the exchange held. */
+  #finish(): Settle | undefined {
+    const settle = this.#settle;
+    this.#settle = undefined;
+    this.#controller = undefined;
+    this.#headers = undefined;
+    this.#chunks = [];
+    return settle;
+  }
+}
+
+/**
+ * Default transport: one undici keep-alive `Pool` to the Kratos origin, driven through `dispatch` (the
+ * cheapest of undici's APIs: no stream per answer). undici enforces the size limit (`maxResponseSize`).
  */
 export function poolTransport(origin: string, connections: number): Transport {
   const pool = new Pool(origin, { connections, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, maxResponseSize: MAX_RESPONSE_BYTES });
   return {
-    async send({ method, path, headers, body }, deadline) {
-      const signal = new EventEmitter();
-      deadline.abort = () => signal.emit('abort');
-      const response = await pool.request({ method: method as 'GET', path, headers, body, signal });
-      let text: string;
-      try {
-        text = await response.body.text();
-      } catch (err) {
-        if ((err as { code?: unknown } | undefined)?.code === TOO_LARGE) throw tooLarge(response.statusCode);
-        throw new BodyReadError(response.statusCode, err);
-      }
-      return { status: response.statusCode, headers: response.headers as Record<string, string | string[]>, text };
+    send({ method, path, headers, body }, deadline) {
+      return new Promise((resolve, reject) => {
+        const exchange = new Exchange({ resolve, reject });
+        deadline.abort = exchange.abort;
+        pool.dispatch({ method: method as Dispatcher.HttpMethod, path, headers, body }, exchange);
+      });
     },
     close: () => pool.close(),
   };
