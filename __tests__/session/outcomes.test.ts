@@ -300,6 +300,34 @@ describe('mounted twice', () => {
     expect(kratos.stats()['/sessions/whoami']).toBe(1);
   });
 
+  it.each([
+    ['an uncached check, a cache hit, the uncached check again', ['uncached', 'cached', 'uncached']],
+    ['a cache hit, an uncached check, the cache hit again', ['cached', 'uncached', 'cached']],
+  ])('keeps one record per request through %s', async (_name, order) => {
+    const express = (await import('express')).default;
+    const options = {
+      cached: { publicUrl: kratos.publicUrl, cache: { ttl: '1m' } },
+      uncached: { publicUrl: kratos.publicUrl, timeout: '4s', sessionProperty: 'kratosSession' },
+    } as const;
+    const app = express();
+    app.get('/warm', requireSession(options.cached), (_req, res) => void res.send('ok'));
+    app.get('/x', ...order.map((name) => requireSession(options[name as keyof typeof options])), async (req, res, next) => {
+      try {
+        const own = req as unknown as { session?: { id?: string }; kratosSession?: { id?: string } };
+        res.json({ session: own.session?.id, kratosSession: own.kratosSession?.id, getSession: getSession(req)?.id, logoutUrl: await getLogoutUrl(req) });
+      } catch (err) {
+        next(err);
+      }
+    });
+    await request(app).get('/warm').set(API).set('Cookie', plain.cookie).expect(200);
+    kratos.resetStats();
+    const res = await request(app).get('/x').set(API).set('Cookie', plain.cookie).expect(200);
+    expect(res.body).toMatchObject({ session: plain.sessionId, kratosSession: plain.sessionId, getSession: plain.sessionId });
+    expect(res.body.logoutUrl).toContain('/self-service/logout?token=');
+    // the uncached context asks once (its second pass reuses the request's memo), the cached one never
+    expect(kratos.stats()['/sessions/whoami']).toBe(1);
+  });
+
   it('keeps one memo per context on a request passing through two contexts, under two properties', async () => {
     const express = (await import('express')).default;
     const first = { publicUrl: kratos.publicUrl };

@@ -29,8 +29,9 @@ export function contextOfRequest(req: IncomingMessage): KratosContext | undefine
   return peekState(req)?.context;
 }
 
-export function rememberContext(req: IncomingMessage, context: KratosContext): void {
-  const state = stateOf(req);
+/** Remembers the context handling the request; `fromCache`: the request's session comes from the cache. */
+export function rememberContext(req: IncomingMessage, context: KratosContext, fromCache = false): void {
+  const state = stateOf(req, fromCache);
   state.context ??= context;
 }
 

@@ -67,9 +67,14 @@ function redirect(res: ServerResponse, location: string): void {
  * returned at once: no promise, no microtask, `next()` in the same tick (the common case with a cache).
  */
 function prepare(context: KratosContext, req: IncomingMessage, syncHits: boolean): Session | undefined {
-  rememberContext(req, context);
-  assertPropertyFree(req, context.config.sessionProperty);
-  return syncHits ? context.sessions.cached(req)?.session : undefined;
+  let hit: Session | undefined;
+  try {
+    assertPropertyFree(req, context.config.sessionProperty);
+    hit = syncHits ? context.sessions.cached(req)?.session : undefined;
+  } finally {
+    rememberContext(req, context, hit !== undefined);
+  }
+  return hit;
 }
 
 /** Builds `requireSession` for one context and validated route options. */
