@@ -1,11 +1,13 @@
 // Where the CPU of one session check goes: `node bench/layers.mjs` calls each layer of the kit in-process
 // against the stub Kratos (50 calls in flight, distinct sessions, no cache) and prints CPU microseconds per
-// call, best of 5 rounds, next to the minimum work (undici Pool.request + JSON.parse). Then the same for a
+// call, best of 5 rounds, next to the minimum work (undici Pool.request + JSON.parse), with the garbage
+// collector's pauses per call (far steadier than CPU here: it shows what outlives a call). Then the same for a
 // cache hit (one session, cache on: no Kratos call), next to a middleware that does nothing. No HTTP server
 // in front, so the differences are the kit's own work per request.
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startChild } from './lib/ipc.mjs';
 
@@ -46,10 +48,17 @@ try {
       context.sessions.checkCredentials(kit.getCredentials({ headers: { cookie } }, 'ory_kratos_session')),
     'requireSession() middleware': throughMiddleware,
   };
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const best = {};
+  const bestGc = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, call] of Object.entries(layers)) {
       let next = 0;
+      gcMs = 0;
       const start = process.cpuUsage();
       await Promise.all(
         Array.from({ length: IN_FLIGHT }, async () => {
@@ -58,16 +67,20 @@ try {
       );
       const used = process.cpuUsage(start);
       best[name] = Math.min(best[name] ?? Infinity, (used.user + used.system) / CALLS);
+      await new Promise((resolve) => setImmediate(resolve)); // let the observer report this slice's collections
+      bestGc[name] = Math.min(bestGc[name] ?? Infinity, (gcMs * 1000) / CALLS);
     }
   }
-  const print = (title, results, baseName) => {
+  gcObserver.disconnect();
+  const print = (title, results, baseName, gc) => {
     const base = results[baseName];
     console.log(title);
     for (const [name, us] of Object.entries(results)) {
-      console.log(`${name.padEnd(52)} ${us.toFixed(2).padStart(7)} us  ${(us - base >= 0 ? '+' : '') + (us - base).toFixed(2)} us`);
+      const gcColumn = gc ? `  GC pauses ${gc[name].toFixed(2).padStart(6)} us` : '';
+      console.log(`${name.padEnd(52)} ${us.toFixed(2).padStart(7)} us  ${((us - base >= 0 ? '+' : '') + (us - base).toFixed(2)).padStart(7)} us${gcColumn}`);
     }
   };
-  print(`CPU per call in this process (best of ${ROUNDS} rounds of ${CALLS} calls, ${IN_FLIGHT} in flight):`, best, 'undici Pool.request + JSON.parse (minimum)');
+  print(`CPU per call in this process (best of ${ROUNDS} rounds of ${CALLS} calls, ${IN_FLIGHT} in flight):`, best, 'undici Pool.request + JSON.parse (minimum)', bestGc);
 
   // Cache hits: one session, warm cache; every call gets a fresh request object, as every HTTP request does.
   const cached = kit.createContext({ publicUrl: kratosUrl, cache: { ttl: '5m', max: 10_000 } });
