@@ -184,6 +184,20 @@ describe.each(transports)('KratosClient over %s', (_name, transport) => {
     }
   });
 
+  it('refuses an answer whose Content-Length is over 4 MiB at its headers, without waiting for the body', async () => {
+    const announcing = await startFaultyKratos((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(5 * 1024 * 1024) });
+      res.write('{"id":"'); // and nothing more: reading on would only end with the timeout
+    });
+    try {
+      const err = await rejection(makeClient(announcing.url, { timeout: 2000 }).whoami({ cookie: 'ory_kratos_session=x' }));
+      expect([err.code, err.status]).toEqual(['KRATOS_BAD_RESPONSE', 502]);
+      expect(err.message).toContain('more than');
+    } finally {
+      await announcing.close();
+    }
+  });
+
   it('times out every one of several overlapping requests, then answers the next one', async () => {
     const flaky = await startFaultyKratos('hang');
     try {

@@ -38,6 +38,9 @@ export class BodyReadError extends Error {
 
 const TOO_LARGE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
 
+/** An answer whose Content-Length is over the limit is refused at its headers, before any of its body. */
+const declaredTooLarge = (length: string | string[] | undefined) => typeof length === 'string' && Number(length) > MAX_RESPONSE_BYTES;
+
 type Settle = { resolve: (response: TransportResponse) => void; reject: (err: unknown) => void };
 
 /**
@@ -71,8 +74,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.#controller = controller;
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     if (status < 200) return; // an interim answer (1xx): the final one follows
+    if (declaredTooLarge(headers['content-length'])) {
+      this.#finish()?.reject(tooLarge(status));
+      return controller.abort(new Error('The answer is larger than the client reads.'));
+    }
     this.#status = status;
     this.#headers = headers as Record<string, string | string[]>;
   }
@@ -130,6 +137,14 @@ export function fetchTransport(fetch: FetchLike, origin: string): Transport {
       const controller = new AbortController();
       deadline.abort = () => controller.abort();
       const response = await fetch(origin + path, { method, headers, body, redirect: 'manual', signal: controller.signal });
+      const out: Record<string, string | string[]> = {};
+      response.headers.forEach((value, name) => {
+        out[name.toLowerCase()] = value;
+      });
+      if (declaredTooLarge(out['content-length'])) {
+        controller.abort();
+        throw tooLarge(response.status);
+      }
       let text: string;
       try {
         text = await response.text();
@@ -137,10 +152,6 @@ export function fetchTransport(fetch: FetchLike, origin: string): Transport {
         throw new BodyReadError(response.status, err);
       }
       if (Buffer.byteLength(text) > MAX_RESPONSE_BYTES) throw tooLarge(response.status);
-      const out: Record<string, string | string[]> = {};
-      response.headers.forEach((value, name) => {
-        out[name.toLowerCase()] = value;
-      });
       const setCookie = response.headers.getSetCookie?.() ?? response.headers.raw?.()['set-cookie'];
       if (setCookie && setCookie.length > 0) out['set-cookie'] = setCookie;
       return { status: response.status, headers: out, text };
