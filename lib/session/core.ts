@@ -89,9 +89,9 @@ export class SessionCore {
   readonly #client: KratosClient;
   readonly #now: () => number;
   /**
-   * Checks under way, by credential key. A null-prototype object, not a `Map`: V8 keeps a deleted `Map`
-   * entry's value reachable until the table is rebuilt, so every request's answer would outlive it and be
-   * promoted to the old generation (measured: GC pauses ×6 per request with no cache).
+   * Checks under way, by credential key. A null-prototype object, not a `Map`: with a `Map` that gains and
+   * loses an entry per check, the answers of ended checks outlived them and were promoted to the old
+   * generation (measured: GC pauses 6.1-6.6 against 1.0-1.2 us per uncached check).
    */
   readonly #inFlight: Record<string, InFlight | undefined> = Object.create(null);
   readonly #cache?: LRUCache<string, CacheEntry>;

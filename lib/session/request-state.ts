@@ -5,9 +5,9 @@ import type { KratosContext } from '../context';
 /**
  * What the kit remembers about one request, in one record. Where the record lives is chosen for the garbage
  * collector, measured on requests re-prototyped as Express does:
- * - usually a symbol property of the request. Not a `WeakMap` entry: V8's young-generation collector keeps
- *   a weak map's values alive past their request, so every uncached request's fresh session and check were
- *   promoted to the old generation (GC pauses 11 vs 6 us per uncached `requireSession`);
+ * - usually a symbol property of the request. Not a `WeakMap` entry: a weak map's values outlived their
+ *   request in the young generation, so every uncached request's fresh session and check were promoted to
+ *   the old generation (GC pauses 11 against 6 us per uncached `requireSession`);
  * - for a request served from the session cache, a `WeakMap` entry: the record then points only at
  *   long-lived objects (the cached session), so keeping it a little longer costs nothing, and adding a
  *   property to a re-prototyped request costs 3-4 us against 0.2 us for `WeakMap.set`.
