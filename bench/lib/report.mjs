@@ -43,8 +43,8 @@ export function printResults(results) {
       table(data.ratios, [
         { title: 'ratio', get: (r) => r.name },
         { title: 'median of rounds', get: (r) => (r.pairedMedian == null ? '-' : r.pairedMedian.toFixed(2)), right: true },
-        { title: 'target', get: (r) => `>= ${r.target}`, right: true },
-        { title: 'result', get: (r) => verdict(r.pass) + (r.note ? ` (${r.note})` : '') },
+        { title: 'target', get: (r) => (r.target === undefined ? '-' : `>= ${r.target}`), right: true },
+        { title: 'result', get: (r) => (r.target === undefined && !r.note ? '' : verdict(r.pass)) + (r.note ? ` (${r.note})` : '') },
         { title: 'rounds min-max', get: (r) => (r.byRound ? `${Math.min(...r.byRound).toFixed(2)}-${Math.max(...r.byRound).toFixed(2)}` : '-'), right: true },
         { title: 'all requests', get: (r) => (r.ratio === null ? '-' : r.ratio.toFixed(2)), right: true },
         { title: 'same ratio in server CPU per request', get: (r) => (r.cpuRatio == null ? '-' : r.cpuRatio.toFixed(2)), right: true },

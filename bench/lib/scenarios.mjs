@@ -5,6 +5,7 @@
 export const SCENARIOS = {
   noauth: { app: 'noauth', cookies: 'one', label: 'Express route, no auth' },
   kitCache: { app: 'kitCache', cookies: 'one', label: 'requireSession(), cache on, warm' },
+  noopLayer: { app: 'noopLayer', cookies: 'one', label: 'Express route behind app.use((req, res, next) => next())' },
   kitDistinct: { app: 'kitNoCache', cookies: 'rotate', label: 'requireSession(), no cache, distinct sessions' },
   rawUndici: { app: 'rawUndici', cookies: 'rotate', label: 'raw undici Pool.request + JSON.parse, distinct sessions' },
   docsSdk: { app: 'docsSdk', cookies: 'rotate', label: "Ory docs: FrontendApi.toSession(), distinct sessions" },
@@ -14,14 +15,16 @@ export const SCENARIOS = {
 };
 
 export const GROUPS = [
-  ['noauth', 'kitCache'],
+  ['noauth', 'kitCache', 'noopLayer'],
   ['kitDistinct', 'rawUndici', 'docsSdk'],
   ['gate', 'proxy', 'proxyKeepAlive'],
 ];
 
-/** `at-least`: subject/baseline >= target. */
+/** Judged: subject/baseline >= target. Without a target a ratio is reported only. */
 export const RATIOS = [
   { name: 'cache warm vs no auth', subject: 'kitCache', baseline: 'noauth', target: 0.9 },
+  { name: '(reported) no-op app.use layer vs no auth', subject: 'noopLayer', baseline: 'noauth' },
+  { name: '(reported) cache warm vs no-op app.use layer', subject: 'kitCache', baseline: 'noopLayer' },
   { name: 'no cache vs raw undici', subject: 'kitDistinct', baseline: 'rawUndici', target: 0.9 },
   { name: 'no cache vs Ory docs pattern', subject: 'kitDistinct', baseline: 'docsSdk', target: 1.8 },
   { name: 'authGate vs bare proxy', subject: 'gate', baseline: 'proxy', target: 0.85 },
