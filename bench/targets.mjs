@@ -71,6 +71,8 @@ const proxyApp = (middleware) => express().disable('x-powered-by').use(middlewar
 
 const apps = {
   noauth: () => express().disable('x-powered-by').get('/hello', hello),
+  // a second copy of the same app: how far two apps doing the same work drift apart in one run
+  noauthTwin: () => express().disable('x-powered-by').get('/hello', hello),
   // the cheapest middleware there is, mounted like requireSession(): what one more app.use layer costs
   noopLayer: () => sessionApp((req, res, next) => next()),
   kitCache: () => sessionApp(kit.requireSession(cachedOptions)),

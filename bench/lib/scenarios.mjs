@@ -5,6 +5,7 @@
 export const SCENARIOS = {
   noauth: { app: 'noauth', cookies: 'one', label: 'Express route, no auth' },
   kitCache: { app: 'kitCache', cookies: 'one', label: 'requireSession(), cache on, warm' },
+  noauthTwin: { app: 'noauthTwin', cookies: 'one', label: 'Express route, no auth (a second, identical app)' },
   noopLayer: { app: 'noopLayer', cookies: 'one', label: 'Express route behind app.use((req, res, next) => next())' },
   kitDistinct: { app: 'kitNoCache', cookies: 'rotate', label: 'requireSession(), no cache, distinct sessions' },
   rawUndici: { app: 'rawUndici', cookies: 'rotate', label: 'raw undici Pool.request + JSON.parse, distinct sessions' },
@@ -15,7 +16,7 @@ export const SCENARIOS = {
 };
 
 export const GROUPS = [
-  ['noauth', 'kitCache', 'noopLayer'],
+  ['noauth', 'kitCache', 'noopLayer', 'noauthTwin'],
   ['kitDistinct', 'rawUndici', 'docsSdk'],
   ['gate', 'proxy', 'proxyKeepAlive'],
 ];
@@ -23,6 +24,7 @@ export const GROUPS = [
 /** Judged: subject/baseline >= target. Without a target a ratio is reported only. */
 export const RATIOS = [
   { name: 'cache warm vs no auth', subject: 'kitCache', baseline: 'noauth', target: 0.9 },
+  { name: '(reported) identical twin vs no auth: the noise floor', subject: 'noauthTwin', baseline: 'noauth' },
   { name: '(reported) no-op app.use layer vs no auth', subject: 'noopLayer', baseline: 'noauth' },
   { name: '(reported) cache warm vs no-op app.use layer', subject: 'kitCache', baseline: 'noopLayer' },
   { name: 'no cache vs raw undici', subject: 'kitDistinct', baseline: 'rawUndici', target: 0.9 },
