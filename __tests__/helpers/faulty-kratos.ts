@@ -161,15 +161,30 @@ export function kratosPayload(req: IncomingMessage, base: string): Record<string
 }
 
 /** The payload grown to `bytes` of JSON through a long string (a trait of a session, a node value of a flow). */
-function grown(payload: Record<string, unknown>, bytes: number): string {
-  const text = JSON.stringify(payload);
-  const filler = 'x'.repeat(Math.max(0, bytes - text.length - 32));
+const FILLER = Buffer.alloc(HUGE_BYTES, 'x');
+const MARK = '@@filler@@';
+
+/**
+ * Answers `payload` grown to {@link HUGE_BYTES} bytes of JSON (a long node text or trait). The head goes
+ * out before any of the body and the filler is built once: how long the answer takes to start does not
+ * depend on how fast a loaded machine builds 8 MiB.
+ */
+function answerHuge(res: ServerResponse, payload: Record<string, unknown>): void {
+  let text: string;
   if (payload.ui) {
     const ui = payload.ui as { nodes: unknown[] };
-    return JSON.stringify({ ...payload, ui: { ...ui, nodes: [...ui.nodes, { type: 'text', group: 'default', attributes: { id: 'filler', node_type: 'text', text: { id: 1, type: 'info', text: filler } }, messages: [], meta: {} }] } });
+    const filler = { type: 'text', group: 'default', attributes: { id: 'filler', node_type: 'text', text: { id: 1, type: 'info', text: MARK } }, messages: [], meta: {} };
+    text = JSON.stringify({ ...payload, ui: { ...ui, nodes: [...ui.nodes, filler] } });
+  } else {
+    const person = payload.identity as { traits: Record<string, unknown> };
+    text = JSON.stringify({ ...payload, identity: { ...person, traits: { ...person.traits, bio: MARK } } });
   }
-  const person = payload.identity as { traits: Record<string, unknown> };
-  return JSON.stringify({ ...payload, identity: { ...person, traits: { ...person.traits, bio: filler } } });
+  const [head, tail] = text.split(MARK).map((part) => Buffer.from(part));
+  const filler = FILLER.subarray(0, HUGE_BYTES - head.length - tail.length);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(HUGE_BYTES) });
+  res.write(head);
+  res.write(filler);
+  res.end(tail);
 }
 
 /**
@@ -196,11 +211,8 @@ export function answerAs(behaviour: FaultyBehaviour, req: IncomingMessage, res: 
     case 'text-plain':
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       return void res.end(JSON.stringify(kratosPayload(req, base)));
-    case 'huge': {
-      const body = grown(kratosPayload(req, base), HUGE_BYTES);
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
-      return void res.end(body);
-    }
+    case 'huge':
+      return answerHuge(res, kratosPayload(req, base));
     case 'reset':
       return void req.socket.resetAndDestroy();
     case 'reset-after-headers': {
