@@ -73,6 +73,26 @@ describe('SessionCore', () => {
     expect(whoamiCalls()).toBe(2);
   });
 
+  it('lookup(): the cached result at once on a hit, else the memoised check of the request; a malformed credential rejects', async () => {
+    const { core, client } = makeCore({ ttl: 60_000 });
+    const first = await captureRequest({ Cookie: session.cookie });
+    const miss = core.lookup(first);
+    expect(miss).toBeInstanceOf(Promise);
+    expect(core.check(first)).toBe(miss);
+    expect((await miss).state).toBe('active');
+    const hit = core.lookup(await captureRequest({ Cookie: session.cookie }));
+    expect(hit).not.toBeInstanceOf(Promise);
+    expect(hit).toMatchObject({ state: 'active', session: { id: session.id } });
+    const malformed = core.lookup(await captureRequest({ Cookie: 'ory_kratos_session=a\\b' }));
+    await expect(malformed).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const { core: uncached, client: other } = makeCore(false);
+    const noCache = uncached.lookup(await captureRequest({ Cookie: session.cookie }));
+    expect(noCache).toBeInstanceOf(Promise);
+    expect((await noCache).state).toBe('active');
+    await Promise.all([client.close(), other.close()]);
+    expect(whoamiCalls()).toBe(2);
+  });
+
   it('serves a cached session until the TTL without asking Kratos', async () => {
     const { core, client } = makeCore({ ttl: 60_000 });
     for (let i = 0; i < 5; i++) expect((await core.checkCredentials({ cookie: session.cookie, key: 'cached' })).state).toBe('active');

@@ -5,6 +5,7 @@ import { hasVerifiedEmail, traitEquals } from '../../lib/session/checks';
 import { getSession } from '../../lib/session/attach';
 import { getLogoutUrl } from '../../lib/session/logout';
 import { optionalSession, requireSession } from '../../lib/session/factories';
+import type { SessionMiddleware } from '../../lib/session/middleware';
 import type { RequireSessionOptions } from '../../lib/session/options';
 import { appWith, FRAMEWORKS } from '../helpers/apps';
 import { startEmulator, type TestEmulator } from '../helpers/emulator';
@@ -243,6 +244,28 @@ describe.each(FRAMEWORKS)('requireSession and optionalSession serving a cached s
     const res = await request(app()).get('/x').set(BROWSER).set('Cookie', 'ory_kratos_session=a\\b');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('BAD_REQUEST');
+  });
+
+  it('reads the session credential once on a cache miss (one parse and hash for the lookup and the check)', async () => {
+    const erin = await kratos.createIdentity({ traits: { email: `erin-${framework.replace(/\W/g, '')}@example.com` }, verified: true });
+    const fresh = await kratos.createSession(erin.id as string);
+    let reads = 0;
+    const countCookieReads: SessionMiddleware = (req, _res, next) => {
+      const headers = req.headers;
+      Object.defineProperty(req, 'headers', {
+        configurable: true,
+        value: new Proxy(headers, { get: (target, name) => (name === 'cookie' && reads++, Reflect.get(target, name)) }),
+      });
+      next();
+    };
+    for (const middleware of [requireSession({ publicUrl: kratos.publicUrl, cache }), optionalSession({ publicUrl: kratos.publicUrl, cache: { ttl: '2m' } })]) {
+      reads = 0;
+      kratos.resetStats();
+      const res = await request(appWith(framework, [countCookieReads, middleware])).get('/x').set({ ...API, Cookie: fresh.cookie });
+      expect(res.body).toMatchObject({ session: fresh.session.id });
+      expect(kratos.stats()['/sessions/whoami']).toBe(1);
+      expect(reads).toBe(1);
+    }
   });
 
   it('optionalSession attaches the cached session', async () => {

@@ -117,17 +117,7 @@ export class SessionCore {
 
   /** Checks the request's credential; the result is memoised on the request. */
   check(req: IncomingMessage): Promise<SessionCheckResult> {
-    const state = stateOf(req);
-    let result = memoOf<SessionCheckResult>(state, this);
-    if (!result) {
-      try {
-        result = this.checkCredentials(getCredentials(req, this.#config.sessionCookieName));
-      } catch (err) {
-        result = Promise.reject(err);
-      }
-      memoize(state, this, result);
-    }
-    return result;
+    return this.#memoised(req);
   }
 
   /**
@@ -139,6 +129,22 @@ export class SessionCore {
     if (!this.#cache) return undefined;
     const { key } = getCredentials(req, this.#config.sessionCookieName);
     return key ? this.#hit(key) : undefined;
+  }
+
+  /**
+   * {@link cached} and then {@link check} in one: the cached result at once when the cache holds the
+   * request's session, else the pending check, with the credential parsed once for both. A malformed
+   * credential gives a rejected check, as `check` does.
+   */
+  lookup(req: IncomingMessage): ActiveResult | Promise<SessionCheckResult> {
+    if (!this.#cache) return this.#memoised(req);
+    let credentials: RequestCredentials;
+    try {
+      credentials = getCredentials(req, this.#config.sessionCookieName);
+    } catch {
+      return this.#memoised(req);
+    }
+    return (credentials.key !== undefined && this.#hit(credentials.key)) || this.#memoised(req, credentials);
   }
 
   /** Checks one credential (no per-request memo). */
@@ -177,6 +183,21 @@ export class SessionCore {
   /** Empties the cache. */
   clear(): void {
     this.#cache?.clear();
+  }
+
+  /** The request's memoised check, started with `credentials` (parsed from the request when not given). */
+  #memoised(req: IncomingMessage, credentials?: RequestCredentials): Promise<SessionCheckResult> {
+    const state = stateOf(req);
+    let result = memoOf<SessionCheckResult>(state, this);
+    if (!result) {
+      try {
+        result = this.checkCredentials(credentials ?? getCredentials(req, this.#config.sessionCookieName));
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      memoize(state, this, result);
+    }
+    return result;
   }
 
   #hit(key: string): ActiveResult | undefined {

@@ -5,6 +5,7 @@ import { KratosExpressError, toKratosErrorBody, type KratosErrorCode } from '../
 import { currentUrl, isBrowserNavigation, loginUrl, safeReturnTo, toBrowserUrl } from '../kratos/request';
 import { assertPropertyFree, attachSession, localsOf, rememberContext } from './attach';
 import { logoutUrlFor } from './logout';
+import type { SessionCheckResult } from './core';
 import type { NextFunction, ResolvedRouteOptions } from './options';
 
 /** A middleware typed on `node:http`: works in Express 4 and 5, Connect and plain `http` servers. */
@@ -61,25 +62,30 @@ function redirect(res: ServerResponse, location: string): void {
   res.end();
 }
 
+/** The route's session: found in the cache (at once) or the check under way. */
+type Found = Extract<SessionCheckResult, { state: 'active' }> | Promise<SessionCheckResult>;
+const pending = (found: Found): found is Promise<SessionCheckResult> => found instanceof Promise;
+
 /**
- * Runs before any session check: remembers the context and refuses to overwrite another middleware's
- * property. Then, when the route needs nothing asynchronous besides the check, a session in the cache is
- * returned at once: no promise, no microtask, `next()` in the same tick (the common case with a cache).
+ * Runs before any session check: refuses to overwrite another middleware's property, starts the check and
+ * remembers the context. When the route needs nothing asynchronous besides the check, a session in the
+ * cache is returned at once: no promise, no microtask, `next()` in the same tick (the common case with a
+ * cache).
  */
-function prepare(context: KratosContext, req: IncomingMessage, syncHits: boolean): Session | undefined {
-  let hit: Session | undefined;
+function prepare(context: KratosContext, req: IncomingMessage, syncHits: boolean): Found {
+  let found: Found | undefined;
   try {
     assertPropertyFree(req, context.config.sessionProperty);
-    hit = syncHits ? context.sessions.cached(req)?.session : undefined;
+    found = syncHits ? context.sessions.lookup(req) : context.sessions.check(req);
   } finally {
-    rememberContext(req, context, hit !== undefined);
+    rememberContext(req, context, found !== undefined && !pending(found));
   }
-  return hit;
+  return found;
 }
 
 /** Builds `requireSession` for one context and validated route options. */
 export function requireSessionFor(context: KratosContext, route: ResolvedRouteOptions): SessionMiddleware {
-  const { config, sessions } = context;
+  const { config } = context;
   const syncHits = route.checks.length === 0 && !route.logoutUrl;
 
   /** The route's synchronous requirements on an active session; attaches it when they are met. */
@@ -93,8 +99,8 @@ export function requireSessionFor(context: KratosContext, route: ResolvedRouteOp
     return undefined;
   }
 
-  async function evaluate(req: IncomingMessage, res: ServerResponse): Promise<KratosExpressError | undefined> {
-    const result = await sessions.check(req);
+  async function evaluate(req: IncomingMessage, res: ServerResponse, check: Promise<SessionCheckResult>): Promise<KratosExpressError | undefined> {
+    const result = await check;
     if (result.state === 'unauthenticated') return problem('UNAUTHENTICATED', loginRedirect(context, req, {}));
     if (result.state === 'aal2_required') return problem('AAL2_REQUIRED', loginRedirect(context, req, { aal2: true }, result.redirectBrowserTo));
     if (result.state === 'refresh_required') return problem('REFRESH_REQUIRED', loginRedirect(context, req, { refresh: true }, result.redirectBrowserTo));
@@ -119,29 +125,29 @@ export function requireSessionFor(context: KratosContext, route: ResolvedRouteOp
   }
 
   return function requireSessionMiddleware(req, res, next) {
-    let cached: Session | undefined;
+    let found: Found;
     let refusal: KratosExpressError | undefined;
     try {
-      cached = prepare(context, req, syncHits);
-      if (cached) refusal = admit(req, res, cached);
+      found = prepare(context, req, syncHits);
+      if (!pending(found)) refusal = admit(req, res, found.session);
     } catch (err) {
       return next(err);
     }
     // next() is called outside the try: an error thrown downstream is not this middleware's to report
-    if (cached) return refusal ? refuse(req, res, next, refusal) : next();
-    evaluate(req, res).then((refused) => (refused ? refuse(req, res, next, refused) : next()), next);
+    if (!pending(found)) return refusal ? refuse(req, res, next, refusal) : next();
+    evaluate(req, res, found).then((refused) => (refused ? refuse(req, res, next, refused) : next()), next);
   };
 }
 
 /** Builds `optionalSession` for one context and validated route options. */
 export function optionalSessionFor(context: KratosContext, route: ResolvedRouteOptions): SessionMiddleware {
-  const { config, sessions } = context;
+  const { config } = context;
   const tolerate = (err: unknown) => route.continueOnError && KRATOS_FAILURES.has((err as { code?: string })?.code ?? '');
 
-  async function evaluate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function evaluate(req: IncomingMessage, res: ServerResponse, check: Promise<SessionCheckResult>): Promise<void> {
     let result;
     try {
-      result = await sessions.check(req);
+      result = await check;
     } catch (err) {
       if (tolerate(err)) return;
       throw err;
@@ -158,14 +164,14 @@ export function optionalSessionFor(context: KratosContext, route: ResolvedRouteO
   }
 
   return function optionalSessionMiddleware(req, res, next) {
-    let cached: Session | undefined;
+    let found: Found;
     try {
-      cached = prepare(context, req, !route.logoutUrl);
-      if (cached) attachSession(req, res, config.sessionProperty, cached);
+      found = prepare(context, req, !route.logoutUrl);
+      if (!pending(found)) attachSession(req, res, config.sessionProperty, found.session);
     } catch (err) {
       return next(err);
     }
-    if (cached) return next();
-    evaluate(req, res).then(() => next(), next);
+    if (!pending(found)) return next();
+    evaluate(req, res, found).then(() => next(), next);
   };
 }
