@@ -93,6 +93,34 @@ describe('SessionCore', () => {
     expect(whoamiCalls()).toBe(2);
   });
 
+  it('schedules no timer on a cache hit', async () => {
+    const { core, client } = makeCore({ ttl: 60_000 });
+    const credentials = { cookie: session.cookie, key: 'no-timers' };
+    expect((await core.checkCredentials(credentials)).state).toBe('active');
+    const original = globalThis.setTimeout;
+    const wait = (ms: number) => new Promise((resolve) => original(resolve, ms));
+    let scheduled = 0;
+    let counting = false;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      if (counting) scheduled++;
+      return original(...args);
+    }) as typeof setTimeout;
+    try {
+      for (let i = 0; i < 5; i++) {
+        await wait(3);
+        counting = true;
+        const hit = core.checkCredentials(credentials);
+        counting = false;
+        expect((await hit).state).toBe('active');
+      }
+    } finally {
+      globalThis.setTimeout = original;
+      await client.close();
+    }
+    expect(core.stats.cacheHits).toBe(5);
+    expect(scheduled).toBe(0);
+  });
+
   it('serves a cached session until the TTL without asking Kratos', async () => {
     const { core, client } = makeCore({ ttl: 60_000 });
     for (let i = 0; i < 5; i++) expect((await core.checkCredentials({ cookie: session.cookie, key: 'cached' })).state).toBe('active');

@@ -105,6 +105,9 @@ export class SessionCore {
       this.#cache = new LRUCache<string, CacheEntry>({
         max: config.cache.max,
         ttl: config.cache.ttl,
+        // read the clock on every lookup: with lru-cache's default (1 ms) it keeps the time for a millisecond
+        // and schedules a timer to forget it, about one timer per millisecond of cache hits under load
+        ttlResolution: 0,
         dispose: (entry, key) => {
           const { id } = entry.result.session;
           const keys = this.#keysBySession.get(id);
