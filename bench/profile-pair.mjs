@@ -1,9 +1,10 @@
-// Where a warm-cache hit's cost goes over HTTP: `node --expose-gc bench/profile-pair.mjs` serves three
-// Express routes in this process — no auth, the same route behind a middleware attaching a fixed session
-// object (the same answer as the kit's route, no session check), and requireSession() with a warm cache —
-// and loads them in alternation with autocannon (its own process, one session cookie), profiling each
-// slice with the inspector. It prints each route's server CPU per request, then the functions whose self
-// time per request differs most between the kit's route and the route without auth.
+// Where a warm-cache hit's cost goes over HTTP: `node --expose-gc bench/profile-pair.mjs` serves four
+// Express routes in this process — no auth; the same route behind a middleware attaching a fixed session
+// object (the same answer as the kit's route, no session check); behind a middleware spending 15 us of CPU
+// (what a known cost looks like here); and requireSession() with a warm cache — and loads them in
+// alternation with autocannon (its own process, one session cookie), profiling each slice with the
+// inspector. It prints each route's server CPU per request (and the system part of it), then the functions
+// whose self time per request differs most between the kit's route and the route without auth.
 // ROUNDS (default 8) alternating rounds of SLICE seconds (default 2) per route.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -38,6 +39,11 @@ try {
   const routes = {
     'no auth': null,
     'fixed session attached': (req, res, next) => ((req.session = fixed), next()),
+    '15 us of CPU': (req, res, next) => {
+      const until = performance.now() + 0.015;
+      while (performance.now() < until);
+      next();
+    },
     'requireSession(), cache hit': kit.requireSession(options),
   };
   const urls = {};
@@ -59,6 +65,7 @@ try {
   const self = Object.fromEntries(names.map((name) => [name, new Map()]));
   const served = Object.fromEntries(names.map((name) => [name, 0]));
   const cpu = Object.fromEntries(names.map((name) => [name, 0]));
+  const system = Object.fromEntries(names.map((name) => [name, 0]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of round % 2 ? [...names].reverse() : names) {
       globalThis.gc?.();
@@ -70,6 +77,7 @@ try {
       if (result.non2xx || result.errors) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
       served[name] += result.total;
       cpu[name] += used.user + used.system;
+      system[name] += used.system;
       const hits = new Map();
       for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
       const perSample = (profile.endTime - profile.startTime) / profile.samples.length;
@@ -81,8 +89,10 @@ try {
     }
   }
   console.log(`${ROUNDS} alternating rounds of ${SLICE} s per route, 50 connections, one session cookie\n`);
-  for (const name of names) console.log(`${name.padEnd(30)} server CPU ${(cpu[name] / served[name]).toFixed(1).padStart(6)} us per request`);
-  const [base, , subject] = names;
+  const perRequest = (name, total) => (total[name] / served[name]).toFixed(1).padStart(6);
+  for (const name of names) console.log(`${name.padEnd(30)} server CPU ${perRequest(name, cpu)} us per request, system ${perRequest(name, system)}`);
+  const base = names[0];
+  const subject = names[names.length - 1];
   const us = (name, key) => (self[name].get(key) ?? 0) / served[name];
   const rows = [...new Set([...self[base].keys(), ...self[subject].keys()])]
     .map((key) => ({ key, base: us(base, key), subject: us(subject, key) }))
