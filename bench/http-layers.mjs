@@ -5,14 +5,13 @@
 // requests/s over the raw undici route's in the same round, next to the server CPU per request.
 // BENCH_KIT_DIR picks the build (default dist/cjs); ROUNDS (default 8) and SLICE seconds (default 2).
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SessionFromJSON } from '@ory/kratos-client-fetch';
-import express from 'express';
 import { Pool } from 'undici';
 import { startChild } from './lib/ipc.mjs';
+import { helloApp, serveApps } from './lib/routes.mjs';
 import { median } from './lib/stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +21,7 @@ const SLICE = Number(process.env.SLICE ?? 2);
 
 const load = startChild(join(here, 'load.mjs'));
 const stub = startChild(join(here, 'kratos-stub.mjs'));
-const servers = [];
+let serving;
 try {
   await load.ready;
   const { kratosUrl } = await stub.ready;
@@ -53,14 +52,8 @@ try {
     }),
     'requireSession()': kit.requireSession({ publicUrl: kratosUrl }),
   };
-  const hello = (req, res) => res.json({ hello: 'world', identity: req.session?.identity?.id ?? null });
-  const urls = {};
-  for (const [name, middleware] of Object.entries(layers)) {
-    const server = createServer({ keepAliveTimeout: 65_000 }, express().disable('x-powered-by').use(middleware).get('/hello', hello));
-    servers.push(server);
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    urls[name] = `http://127.0.0.1:${server.address().port}/hello`;
-  }
+  serving = await serveApps(Object.fromEntries(Object.entries(layers).map(([name, middleware]) => [name, helloApp(middleware)])));
+  const { urls } = serving;
 
   const names = Object.keys(urls);
   const job = (name, duration) => load.call('run', { url: urls[name], connections: 50, duration, rotate: true });
@@ -86,7 +79,7 @@ try {
   }
   await Promise.all([pool.close(), context.close(), kit.closeSharedContexts()]);
 } finally {
-  for (const server of servers) server.closeAllConnections?.(), server.close();
+  serving?.close();
   await load.stop();
   await stub.stop();
 }

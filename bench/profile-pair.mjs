@@ -7,13 +7,12 @@
 // whose self time per request differs most between the kit's route and the route without auth.
 // ROUNDS (default 8) alternating rounds of SLICE seconds (default 2) per route.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express from 'express';
 import { startChild } from './lib/ipc.mjs';
+import { helloApp, serveApps } from './lib/routes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const kit = createRequire(import.meta.url)(join(process.env.BENCH_KIT_DIR ?? join(here, '..', 'dist', 'cjs'), 'index.js'));
@@ -26,7 +25,7 @@ const load = startChild(join(here, 'load.mjs'));
 const stub = startChild(join(here, 'kratos-stub.mjs'));
 const inspector = new Session();
 inspector.connect();
-const servers = [];
+let serving;
 try {
   await load.ready;
   const { kratosUrl } = await stub.ready;
@@ -35,7 +34,6 @@ try {
   const warm = await kit.contextFor(options).sessions.check({ headers: { cookie } });
   if (warm.state !== 'active') throw new Error(`the stub did not answer an active session (${warm.state})`);
   const fixed = { identity: { id: warm.session.identity.id } };
-  const hello = (req, res) => res.json({ hello: 'world', identity: req.session?.identity?.id ?? null });
   const routes = {
     'no auth': null,
     'fixed session attached': (req, res, next) => ((req.session = fixed), next()),
@@ -46,16 +44,8 @@ try {
     },
     'requireSession(), cache hit': kit.requireSession(options),
   };
-  const urls = {};
-  for (const [name, middleware] of Object.entries(routes)) {
-    const app = express().disable('x-powered-by');
-    if (middleware) app.use(middleware);
-    app.get('/hello', hello);
-    const server = createServer({ keepAliveTimeout: 65_000 }, app);
-    servers.push(server);
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    urls[name] = `http://127.0.0.1:${server.address().port}/hello`;
-  }
+  serving = await serveApps(Object.fromEntries(Object.entries(routes).map(([name, middleware]) => [name, helloApp(middleware)])));
+  const { urls } = serving;
   const names = Object.keys(urls);
   const job = (name, duration) => load.call('run', { url: urls[name], connections: 50, duration, cookie, rotate: false });
   for (const name of names) await job(name, 1);
@@ -100,7 +90,7 @@ try {
   console.log(`\nself time, us per request: difference, "${base}", "${subject}", function (top ${TOP})`);
   for (const { key, base: a, subject: b } of rows.slice(0, TOP)) console.log(`${(b - a).toFixed(2).padStart(7)} ${a.toFixed(2).padStart(7)} ${b.toFixed(2).padStart(7)}  ${key}`);
 } finally {
-  for (const server of servers) server.closeAllConnections?.(), server.close();
+  serving?.close();
   inspector.disconnect();
   await Promise.all([load.stop(), stub.stop(), kit.closeSharedContexts()]);
 }

@@ -1,7 +1,7 @@
 // The servers under test, all in one child process, each on its own loopback port and each serving the
 // same route (GET /hello answering a small JSON body) behind a different way of checking the session.
 // Started by run.mjs with the Kratos and upstream URLs in the environment; the kit comes from the build.
-import { Agent, createServer } from 'node:http';
+import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Configuration, FrontendApi } from '@ory/kratos-client-fetch';
@@ -9,6 +9,7 @@ import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { Pool } from 'undici';
 import { onRequest, send } from './lib/ipc.mjs';
+import { helloApp, serveApps } from './lib/routes.mjs';
 
 const kratosUrl = process.env.BENCH_KRATOS_URL;
 const upstreamUrl = process.env.BENCH_UPSTREAM_URL;
@@ -25,10 +26,6 @@ try {
 
 const kratosOptions = { publicUrl: kratosUrl };
 const cachedOptions = { ...kratosOptions, cache: { ttl: '5m', max: cacheMax } };
-
-function hello(req, res) {
-  res.json({ hello: 'world', identity: req.session?.identity?.id ?? null });
-}
 
 /** The minimum work a session check can do: one keep-alive undici request, one JSON.parse. */
 function rawUndiciMiddleware() {
@@ -66,19 +63,18 @@ function docsSdkMiddleware() {
   };
 }
 
-const sessionApp = (middleware) => express().disable('x-powered-by').use(middleware).get('/hello', hello);
 const proxyApp = (middleware) => express().disable('x-powered-by').use(middleware);
 
 const apps = {
-  noauth: () => express().disable('x-powered-by').get('/hello', hello),
+  noauth: () => helloApp(),
   // a second copy of the same app: how far two apps doing the same work drift apart in one run
-  noauthTwin: () => express().disable('x-powered-by').get('/hello', hello),
+  noauthTwin: () => helloApp(),
   // the cheapest middleware there is, mounted like requireSession(): what one more app.use layer costs
-  noopLayer: () => sessionApp((req, res, next) => next()),
-  kitCache: () => sessionApp(kit.requireSession(cachedOptions)),
-  kitNoCache: () => sessionApp(kit.requireSession(kratosOptions)),
-  rawUndici: () => sessionApp(rawUndiciMiddleware()),
-  docsSdk: () => sessionApp(docsSdkMiddleware()),
+  noopLayer: () => helloApp((req, res, next) => next()),
+  kitCache: () => helloApp(kit.requireSession(cachedOptions)),
+  kitNoCache: () => helloApp(kit.requireSession(kratosOptions)),
+  rawUndici: () => helloApp(rawUndiciMiddleware()),
+  docsSdk: () => helloApp(docsSdkMiddleware()),
   proxy: () => proxyApp(createProxyMiddleware({ target: upstreamUrl })),
   proxyKeepAlive: () => proxyApp(createProxyMiddleware({ target: upstreamUrl, agent: new Agent({ keepAlive: true, maxSockets: 64 }) })),
 };
@@ -86,17 +82,7 @@ if (typeof proxyKit.authGate === 'function') {
   apps.gate = () => proxyApp(proxyKit.authGate({ ...cachedOptions, upstream: upstreamUrl }));
 }
 
-const listen = (app) =>
-  new Promise((resolve) => {
-    const server = createServer({ keepAliveTimeout: 65_000 }, app);
-    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
-  });
-
-const urls = {};
-for (const [name, make] of Object.entries(apps)) {
-  const port = await listen(make());
-  urls[name] = `http://127.0.0.1:${port}/hello`;
-}
+const { urls } = await serveApps(Object.fromEntries(Object.entries(apps).map(([name, make]) => [name, make()])));
 
 const statsOf = (options) => ({ ...kit.contextFor(options).sessions.stats });
 

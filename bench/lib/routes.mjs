@@ -1,0 +1,34 @@
+// The route every benchmark app serves, and the loopback servers that serve it.
+import { createServer } from 'node:http';
+import express from 'express';
+
+/** GET /hello: a small JSON answer naming the identity of the attached session, if any. */
+export function hello(req, res) {
+  res.json({ hello: 'world', identity: req.session?.identity?.id ?? null });
+}
+
+/** The same route behind `middleware` (none: the route alone). */
+export function helloApp(middleware) {
+  const app = express().disable('x-powered-by');
+  if (middleware) app.use(middleware);
+  return app.get('/hello', hello);
+}
+
+/**
+ * Serves each app on its own loopback port (keep-alive, as the load generator expects); resolves with the
+ * URL of each app's /hello by name and a `close()` that ends every server and its connections.
+ */
+export async function serveApps(apps) {
+  const servers = [];
+  const urls = {};
+  for (const [name, app] of Object.entries(apps)) {
+    const server = createServer({ keepAliveTimeout: 65_000 }, app);
+    servers.push(server);
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    urls[name] = `http://127.0.0.1:${server.address().port}/hello`;
+  }
+  const close = () => {
+    for (const server of servers) server.closeAllConnections(), server.close();
+  };
+  return { urls, close };
+}
