@@ -26,6 +26,10 @@ export interface Upstream {
   endSse(): void;
   /** Number of `/sse` streams currently open. */
   readonly openSse: number;
+  /** Number of `/stall` requests whose body is not being read. */
+  readonly stalled: number;
+  /** Starts reading the body of every `/stall` request, waiting or to come (then answers as any path does). */
+  releaseStalled(): void;
   close(): Promise<void>;
 }
 
@@ -34,12 +38,15 @@ export interface Upstream {
  * - any path: answers 200 JSON {@link EchoedRequest} after reading the whole body (streamed, hashed, not kept);
  * - `/sse`: an event stream that sends `data: first` at once and `data: last` only when {@link Upstream.endSse} is called;
  * - `/slow`: never answers (for timeouts);
+ * - `/stall`: reads nothing of the body until {@link Upstream.releaseStalled} is called (for backpressure), then as any path;
  * - `/redirect`: 302 to `/elsewhere`;
  * - websocket upgrades on any path: the first message is the JSON of the upgrade request, then every message is echoed.
  */
 export async function startUpstream(): Promise<Upstream> {
   const requests: EchoedRequest[] = [];
   const sse = new Set<ServerResponse>();
+  const stalled = new Set<() => void>();
+  let stalling = true;
   const sockets = new Set<Socket>();
   const wss = new WebSocketServer({ noServer: true });
 
@@ -72,17 +79,24 @@ export async function startUpstream(): Promise<Upstream> {
       res.writeHead(302, { location: '/elsewhere' });
       return void res.end();
     }
-    const hash = createHash('sha256');
-    let length = 0;
-    req.on('data', (chunk: Buffer) => {
-      length += chunk.length;
-      hash.update(chunk);
-    });
-    req.on('end', () => {
-      const entry = record(req, length, hash.digest('hex'));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(entry));
-    });
+    const echo = () => {
+      const hash = createHash('sha256');
+      let length = 0;
+      req.on('data', (chunk: Buffer) => {
+        length += chunk.length;
+        hash.update(chunk);
+      });
+      req.on('end', () => {
+        const entry = record(req, length, hash.digest('hex'));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(entry));
+      });
+      req.resume();
+    };
+    if (req.url !== '/stall' || !stalling) return echo();
+    req.pause();
+    stalled.add(echo);
+    req.on('close', () => stalled.delete(echo));
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -106,6 +120,14 @@ export async function startUpstream(): Promise<Upstream> {
     },
     get openSse() {
       return sse.size;
+    },
+    get stalled() {
+      return stalled.size;
+    },
+    releaseStalled() {
+      stalling = false;
+      for (const echo of stalled) echo();
+      stalled.clear();
     },
     async close() {
       for (const client of wss.clients) client.terminate();

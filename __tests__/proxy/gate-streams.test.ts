@@ -74,7 +74,7 @@ describe('authGate: streaming', () => {
     expect(await readRest(reader)).toBe('data: last\n\n');
   });
 
-  it('streams a 100 MB upload with bounded memory: every byte arrives and RSS grows far less than 100 MB', async () => {
+  it('streams a 100 MB upload with backpressure: while the upstream reads nothing the client is held back, then every byte arrives', async () => {
     const chunk = Buffer.alloc(64 * 1024);
     for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 0xff;
     const chunks = 1600;
@@ -82,12 +82,13 @@ describe('authGate: streaming', () => {
     const hash = createHash('sha256');
     for (let i = 0; i < chunks; i++) hash.update(chunk);
     const expected = hash.digest('hex');
-    global.gc?.();
-    const rssBefore = process.memoryUsage().rss;
-    let rssPeak = rssBefore;
 
+    // The upstream reads nothing of /stall until released. A gate that pipes holds only its sockets' and streams'
+    // buffers (about 11 MB here), so the client's writes stop draining long before 100 MB; one that buffered the
+    // body would take all of it. Once the writes have stopped draining for 500 ms, the upstream starts reading.
+    let sentAtStall = 0;
     const body = await new Promise<string>((resolve, reject) => {
-      const req = httpRequest(`${gate.url}/upload`, { method: 'POST', headers: { cookie: user.cookie, 'content-type': 'application/octet-stream', 'content-length': String(total) } }, (res) => {
+      const req = httpRequest(`${gate.url}/stall`, { method: 'POST', headers: { cookie: user.cookie, 'content-type': 'application/octet-stream', 'content-length': String(total) } }, (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c));
         res.on('end', () => resolve(text));
@@ -97,17 +98,28 @@ describe('authGate: streaming', () => {
       const write = () => {
         while (sent < chunks) {
           sent++;
-          rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-          if (!req.write(chunk)) return void req.once('drain', write);
+          if (!req.write(chunk)) {
+            const held = setTimeout(() => {
+              if (sentAtStall === 0) sentAtStall = sent * chunk.length;
+              upstream.releaseStalled();
+            }, 500);
+            return void req.once('drain', () => {
+              clearTimeout(held);
+              write();
+            });
+          }
         }
         req.end();
+        upstream.releaseStalled(); // never held back: let the answer come so the assertions below say so
       };
       write();
     });
     const seen = JSON.parse(body);
+    expect(sentAtStall).toBeGreaterThan(0);
+    expect(sentAtStall).toBeLessThan(40 * 1024 * 1024);
     expect(seen.bodyLength).toBe(total);
     expect(seen.sha256).toBe(expected);
     expect(seen.headers['x-user-id']).toBe(user.id);
-    expect(rssPeak - rssBefore).toBeLessThan(50 * 1024 * 1024);
+    expect(upstream.stalled).toBe(0);
   });
 });
