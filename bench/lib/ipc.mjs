@@ -25,8 +25,8 @@ export const reply = (msg, data) => process.send?.({ replyTo: msg.id, data });
  * Parent side: forks a child, resolves once it sent `{ type: 'ready' }`. `call(type, payload)` sends a
  * request and resolves with the child's answer; `stop()` ends the child (by its own pid).
  */
-export function startChild(file, { env = {}, execArgv = [], args = [], readyTimeoutMs = 120_000 } = {}) {
-  const child = fork(file, args, { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function startChild(file, { env = {}, execPath = process.execPath, execArgv = [], args = [], readyTimeoutMs = 120_000 } = {}) {
+  const child = fork(file, args, { env: { ...process.env, ...env }, execPath, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map();
   let nextId = 1;
   let exited = false;

@@ -1,0 +1,38 @@
+// One server of bench/instructions.mjs, run under callgrind, one route per process (BENCH_ROUTE) so that
+// the garbage collection a route causes is counted in its own process: the /hello route with no auth,
+// behind a middleware attaching a fixed session (the kit's answer without any check), or behind
+// requireSession() with the cache on from the build in BENCH_KIT_DIR.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { onRequest, send } from './lib/ipc.mjs';
+import { helloApp, serveApps } from './lib/routes.mjs';
+
+const require = createRequire(import.meta.url);
+const publicUrl = process.env.BENCH_KRATOS_URL;
+const cookie = process.env.BENCH_COOKIE;
+const options = { publicUrl, cache: { ttl: '5m' } };
+const kit = require(join(process.env.BENCH_KIT_DIR, 'index.js'));
+
+// the session the kit attaches, taken from a check of the same cookie, so both routes answer the same bytes
+const context = kit.createContext(options);
+const first = await context.sessions.check({ headers: { cookie } });
+if (first.state !== 'active') throw new Error(`the Kratos stub did not accept the cookie: ${first.state}`);
+const fixed = first.session;
+
+const apps = {
+  noauth: () => helloApp(),
+  fixedSession: () =>
+    helloApp((req, res, next) => {
+      req.session = fixed;
+      next();
+    }),
+  kit: () => helloApp(kit.requireSession(options)),
+};
+const route = process.env.BENCH_ROUTE;
+if (!apps[route]) throw new Error(`BENCH_ROUTE: ${route} is not one of ${Object.keys(apps).join(', ')}`);
+const { urls } = await serveApps({ [route]: apps[route]() });
+onRequest(() => {
+  throw new Error('no requests');
+});
+process.on('SIGTERM', () => process.exit(0));
+send({ type: 'ready', url: urls[route] });
