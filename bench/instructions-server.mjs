@@ -31,8 +31,9 @@ const apps = {
 const route = process.env.BENCH_ROUTE;
 if (!apps[route]) throw new Error(`BENCH_ROUTE: ${route} is not one of ${Object.keys(apps).join(', ')}`);
 const { urls } = await serveApps({ [route]: apps[route]() });
-onRequest(() => {
-  throw new Error('no requests');
+// takes no requests; registering also ends this process when the orchestrator goes
+onRequest((msg) => {
+  throw new Error(`unknown request ${msg.type}`);
 });
 process.on('SIGTERM', () => process.exit(0));
 send({ type: 'ready', url: urls[route] });
