@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { SessionFromJSON } from '@ory/kratos-client-fetch';
 import { Pool } from 'undici';
 import { startChild } from './lib/ipc.mjs';
-import { helloApp, serveApps } from './lib/routes.mjs';
+import { activeSession, attachFixed, helloApp, serveApps } from './lib/routes.mjs';
 import { median } from './lib/stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,13 +64,11 @@ try {
 
   /** The warm-cache layers: the kit's cache hit taken apart, one session cookie. */
   async function hitLayers() {
-    const first = await cachedContext.sessions.check({ headers: { cookie: COOKIE } });
-    if (first.state !== 'active') throw new Error(`the stub did not accept the cookie: ${first.state}`);
-    const fixed = first.session;
+    const fixed = await activeSession(cachedContext, COOKIE);
     return {
       'Express route, no auth (baseline)': undefined,
       'no-op app.use layer': (req, res, next) => next(),
-      'a fixed session attached (req.session =)': (req, res, next) => ((req.session = fixed), next()),
+      'a fixed session attached (req.session =)': attachFixed(fixed),
       'getCredentials (cookie parse, SHA-256)': (req, res, next) => (kit.getCredentials(req, 'ory_kratos_session'), next()),
       'SessionCore.lookup (a hit), req.session =': (req, res, next) => {
         const found = cachedContext.sessions.lookup(req);

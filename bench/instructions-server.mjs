@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { onRequest, send } from './lib/ipc.mjs';
-import { helloApp, serveApps } from './lib/routes.mjs';
+import { activeSession, attachFixed, helloApp, serveApps } from './lib/routes.mjs';
 
 const require = createRequire(import.meta.url);
 const publicUrl = process.env.BENCH_KRATOS_URL;
@@ -14,18 +14,11 @@ const options = { publicUrl, cache: { ttl: '5m' } };
 const kit = require(join(process.env.BENCH_KIT_DIR, 'index.js'));
 
 // the session the kit attaches, taken from a check of the same cookie, so both routes answer the same bytes
-const context = kit.createContext(options);
-const first = await context.sessions.check({ headers: { cookie } });
-if (first.state !== 'active') throw new Error(`the Kratos stub did not accept the cookie: ${first.state}`);
-const fixed = first.session;
+const fixed = await activeSession(kit.createContext(options), cookie);
 
 const apps = {
   noauth: () => helloApp(),
-  fixedSession: () =>
-    helloApp((req, res, next) => {
-      req.session = fixed;
-      next();
-    }),
+  fixedSession: () => helloApp(attachFixed(fixed)),
   kit: () => helloApp(kit.requireSession(options)),
 };
 const route = process.env.BENCH_ROUTE;

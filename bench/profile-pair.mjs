@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild } from './lib/ipc.mjs';
-import { helloApp, serveApps } from './lib/routes.mjs';
+import { activeSession, attachFixed, helloApp, serveApps } from './lib/routes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const kit = createRequire(import.meta.url)(join(process.env.BENCH_KIT_DIR ?? join(here, '..', 'dist', 'cjs'), 'index.js'));
@@ -31,12 +31,11 @@ try {
   const { kratosUrl } = await stub.ready;
   const cookie = `ory_kratos_session=${randomBytes(200).toString('base64url')}`;
   const options = { publicUrl: kratosUrl, cache: { ttl: '5m', max: 10_000 } };
-  const warm = await kit.contextFor(options).sessions.check({ headers: { cookie } });
-  if (warm.state !== 'active') throw new Error(`the stub did not answer an active session (${warm.state})`);
-  const fixed = { identity: { id: warm.session.identity.id } };
+  const warm = await activeSession(kit.contextFor(options), cookie);
+  const fixed = { identity: { id: warm.identity.id } };
   const routes = {
     'no auth': null,
-    'fixed session attached': (req, res, next) => ((req.session = fixed), next()),
+    'fixed session attached': attachFixed(fixed),
     '15 us of CPU': (req, res, next) => {
       const until = performance.now() + 0.015;
       while (performance.now() < until);

@@ -14,6 +14,19 @@ export function helloApp(middleware) {
   return app.get('/hello', hello);
 }
 
+/** The active session the kit's check finds for `cookie` (throws for any other answer). */
+export async function activeSession(context, cookie) {
+  const result = await context.sessions.check({ headers: { cookie } });
+  if (result.state !== 'active') throw new Error(`the Kratos side did not answer an active session for the cookie (${result.state})`);
+  return result.session;
+}
+
+/** A middleware attaching `session` as `req.session` with no check: what attaching alone costs. */
+export const attachFixed = (session) => (req, res, next) => {
+  req.session = session;
+  next();
+};
+
 /**
  * Serves each app on its own loopback port (keep-alive, as the load generator expects); resolves with the
  * URL of each app's /hello by name and a `close()` that ends every server and its connections.
