@@ -35,7 +35,7 @@ async function runVariant(variant, { kratos, kratosUrl, upstreamUrl, cookies, lo
   // before it (the Ory docs pattern leaves a lot)
   const targets = startChild(join(here, 'targets.mjs'), {
     execArgv: ['--expose-gc'],
-    env: { BENCH_KRATOS_URL: kratosUrl, BENCH_UPSTREAM_URL: upstreamUrl, BENCH_KIT_DIR: kitDir, BENCH_CACHE_MAX: String(settings.cacheMax) },
+    env: { BENCH_KRATOS_URL: kratosUrl, BENCH_UPSTREAM_URL: upstreamUrl, BENCH_KIT_DIR: kitDir, BENCH_CACHE_MAX: String(settings.cacheMax), BENCH_SESSION_COOKIE: cookies[0] },
   });
   try {
     const { urls } = await targets.ready;

@@ -9,12 +9,13 @@ import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { Pool } from 'undici';
 import { onRequest, send } from './lib/ipc.mjs';
-import { helloApp, serveApps } from './lib/routes.mjs';
+import { activeSession, attachFixed, helloApp, serveApps } from './lib/routes.mjs';
 
 const kratosUrl = process.env.BENCH_KRATOS_URL;
 const upstreamUrl = process.env.BENCH_UPSTREAM_URL;
 const kitDir = process.env.BENCH_KIT_DIR;
 const cacheMax = Number(process.env.BENCH_CACHE_MAX ?? 10_000);
+const sessionCookie = process.env.BENCH_SESSION_COOKIE;
 const require = createRequire(import.meta.url);
 const kit = require(join(kitDir, 'index.js'));
 let proxyKit = {};
@@ -26,6 +27,8 @@ try {
 
 const kratosOptions = { publicUrl: kratosUrl };
 const cachedOptions = { ...kratosOptions, cache: { ttl: '5m', max: cacheMax } };
+// the session Kratos answers for the cookie of the warm-cache scenarios, asked once before any measurement
+const fixedSession = await activeSession(kit.contextFor(kratosOptions), sessionCookie);
 
 /** The minimum work a session check can do: one keep-alive undici request, one JSON.parse. */
 function rawUndiciMiddleware() {
@@ -71,6 +74,8 @@ const apps = {
   noauthTwin: () => helloApp(),
   // the cheapest middleware there is, mounted like requireSession(): what one more app.use layer costs
   noopLayer: () => helloApp((req, res, next) => next()),
+  // the least a session middleware can do on a cache hit: attach the session (the same object every time)
+  fixedSession: () => helloApp(attachFixed(fixedSession)),
   kitCache: () => helloApp(kit.requireSession(cachedOptions)),
   kitNoCache: () => helloApp(kit.requireSession(kratosOptions)),
   rawUndici: () => helloApp(rawUndiciMiddleware()),

@@ -7,6 +7,7 @@ export const SCENARIOS = {
   kitCache: { app: 'kitCache', cookies: 'one', label: 'requireSession(), cache on, warm' },
   noauthTwin: { app: 'noauthTwin', cookies: 'one', label: 'Express route, no auth (a second, identical app)' },
   noopLayer: { app: 'noopLayer', cookies: 'one', label: 'Express route behind app.use((req, res, next) => next())' },
+  fixedSession: { app: 'fixedSession', cookies: 'one', label: 'Express route behind a middleware attaching a fixed session' },
   kitDistinct: { app: 'kitNoCache', cookies: 'rotate', label: 'requireSession(), no cache, distinct sessions' },
   rawUndici: { app: 'rawUndici', cookies: 'rotate', label: 'raw undici Pool.request + JSON.parse, distinct sessions' },
   docsSdk: { app: 'docsSdk', cookies: 'rotate', label: "Ory docs: FrontendApi.toSession(), distinct sessions" },
@@ -16,7 +17,7 @@ export const SCENARIOS = {
 };
 
 export const GROUPS = [
-  ['noauth', 'kitCache', 'noopLayer', 'noauthTwin'],
+  ['noauth', 'kitCache', 'noopLayer', 'fixedSession', 'noauthTwin'],
   ['kitDistinct', 'rawUndici', 'docsSdk'],
   ['gate', 'proxy', 'proxyKeepAlive'],
 ];
@@ -27,6 +28,8 @@ export const RATIOS = [
   { name: '(reported) identical twin vs no auth: the noise floor', subject: 'noauthTwin', baseline: 'noauth' },
   { name: '(reported) no-op app.use layer vs no auth', subject: 'noopLayer', baseline: 'noauth' },
   { name: '(reported) cache warm vs no-op app.use layer', subject: 'kitCache', baseline: 'noopLayer' },
+  { name: '(reported) fixed session attached vs no auth', subject: 'fixedSession', baseline: 'noauth' },
+  { name: '(reported) cache warm vs fixed session attached', subject: 'kitCache', baseline: 'fixedSession' },
   { name: 'no cache vs raw undici', subject: 'kitDistinct', baseline: 'rawUndici', target: 0.9 },
   { name: 'no cache vs Ory docs pattern', subject: 'kitDistinct', baseline: 'docsSdk', target: 1.8 },
   { name: 'authGate vs bare proxy', subject: 'gate', baseline: 'proxy', target: 0.85 },
