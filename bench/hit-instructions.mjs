@@ -35,6 +35,7 @@ const VARIANTS = {
 
 /** Child: makes `calls` cache-hit calls through the app of `variant`, then exits. */
 async function child(variant, calls) {
+  if (!VARIANTS[variant] || !(calls >= 0)) throw new Error(`--child <${Object.keys(VARIANTS).join('|')}> <calls>: got ${variant} ${calls}`);
   const require = createRequire(import.meta.url);
   const kit = require(join(kitDir, 'index.js'));
   const express = require('express');
