@@ -15,14 +15,12 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild } from './lib/ipc.mjs';
-import { activeSession, attachFixed } from './lib/routes.mjs';
+import { activeSession, attachFixed, inProcessCaller } from './lib/routes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const kitDir = process.env.BENCH_KIT_DIR ?? join(here, '..', 'dist', 'cjs');
@@ -51,17 +49,8 @@ async function child(variant, calls) {
     if (variant === 'kit') app.use(kit.requireSession(options));
     let served = 0;
     app.get('/hello', () => served++);
-    const fail = (err) => {
-      throw err ?? new Error('the route was not reached');
-    };
-    const socket = new Socket();
-    for (let i = 0; i < calls; i++) {
-      const req = new IncomingMessage(socket);
-      req.method = 'GET';
-      req.url = '/hello';
-      req.headers = { host: '127.0.0.1', accept: 'application/json', cookie };
-      app(req, new ServerResponse(req), fail);
-    }
+    const call = inProcessCaller(app, cookie);
+    for (let i = 0; i < calls; i++) call();
     if (served !== calls) throw new Error(`${variant}: ${served} of ${calls} calls reached the route`);
     await kit.closeSharedContexts();
   } finally {

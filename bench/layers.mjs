@@ -6,13 +6,12 @@
 // middleware that does nothing and one that only sets req.session. No socket, so the differences are the
 // middleware's own work per request.
 import { randomBytes } from 'node:crypto';
-import { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startChild } from './lib/ipc.mjs';
+import { inProcessCaller } from './lib/routes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const kitDir = process.env.BENCH_KIT_DIR ?? join(here, '..', 'dist', 'cjs');
@@ -94,7 +93,6 @@ try {
   const cached = kit.contextFor(cacheOptions);
   const cookie = cookies[0];
   await cached.sessions.check({ headers: { cookie } });
-  const socket = new Socket();
   let served = 0;
   const expressApp = (...middlewares) => {
     const app = express();
@@ -102,16 +100,7 @@ try {
     app.get('/hello', () => served++);
     return app;
   };
-  const fail = (err) => {
-    throw err ?? new Error('the route was not reached');
-  };
-  const throughApp = (app) => () => {
-    const req = new IncomingMessage(socket);
-    req.method = 'GET';
-    req.url = '/hello';
-    req.headers = { host: '127.0.0.1', accept: 'application/json', cookie };
-    app(req, new ServerResponse(req), fail);
-  };
+  const throughApp = (app) => inProcessCaller(app, cookie);
   const hits = {
     'Express route, no middleware (minimum)': throughApp(expressApp()),
     '+ app.use((req, res, next) => next())': throughApp(expressApp((req, res, next) => next())),

@@ -1,5 +1,6 @@
 // The route every benchmark app serves, and the loopback servers that serve it.
-import { createServer } from 'node:http';
+import { IncomingMessage, ServerResponse, createServer } from 'node:http';
+import { Socket } from 'node:net';
 import express from 'express';
 
 /** GET /hello: a small JSON answer naming the identity of the attached session, if any. */
@@ -26,6 +27,25 @@ export const attachFixed = (session) => (req, res, next) => {
   req.session = session;
   next();
 };
+
+/**
+ * For loops in one process: a function that calls `app` with a fresh `IncomingMessage`/`ServerResponse`
+ * pair for `GET /hello` carrying `cookie`, built as Node builds them (so Express re-prototypes the request
+ * as over HTTP), with no socket I/O. A call that ends in Express's error handler throws.
+ */
+export function inProcessCaller(app, cookie) {
+  const socket = new Socket();
+  const fail = (err) => {
+    throw err ?? new Error('the route was not reached');
+  };
+  return () => {
+    const req = new IncomingMessage(socket);
+    req.method = 'GET';
+    req.url = '/hello';
+    req.headers = { host: '127.0.0.1', accept: 'application/json', cookie };
+    app(req, new ServerResponse(req), fail);
+  };
+}
 
 /**
  * Serves each app on its own loopback port (keep-alive, as the load generator expects); resolves with the
