@@ -72,9 +72,16 @@ try {
       'getCredentials (cookie parse, SHA-256)': (req, res, next) => (kit.getCredentials(req, 'ory_kratos_session'), next()),
       'SessionCore.lookup (a hit), req.session =': (req, res, next) => {
         const found = cachedContext.sessions.lookup(req);
-        if (found instanceof Promise) return next(new Error('cache miss'));
-        req.session = found.session;
-        next();
+        if (!(found instanceof Promise)) {
+          req.session = found.session;
+          return next();
+        }
+        // a miss: the cache entry's TTL ran out during a long run; check again, as requireSession() does
+        found.then((result) => {
+          if (result.state !== 'active') return next(new Error(`the Kratos side answered ${result.state}`));
+          req.session = result.session;
+          next();
+        }, next);
       },
       'requireSession(), cache on': kit.requireSession({ publicUrl: kratosUrl, cache: { ttl: '5m' } }),
     };
