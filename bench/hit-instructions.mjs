@@ -12,7 +12,7 @@
 // Needs valgrind (Debian: apt-get install valgrind). About 30 minutes on 2 CPUs.
 // BENCH_KIT_DIR: the build (default dist/cjs); WARMUP (default 10000) and CALLS (default 40000) per variant;
 // REPEAT (default 2). Writes bench/hit-instructions.latest.json.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild } from './lib/ipc.mjs';
+import { requireTools } from './lib/machine.mjs';
 import { activeSession, attachFixed, inProcessCaller } from './lib/routes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -71,12 +72,7 @@ function count(variant, calls) {
 }
 
 async function main() {
-  try {
-    execFileSync('which', ['valgrind'], { stdio: 'ignore' });
-  } catch {
-    console.error('valgrind not found: install valgrind (Debian: apt-get install valgrind).');
-    process.exit(2);
-  }
+  requireTools(['valgrind'], 'valgrind');
   const warmup = Number(process.env.WARMUP ?? 10_000);
   const calls = Number(process.env.CALLS ?? 40_000);
   const repeat = Number(process.env.REPEAT ?? 2);

@@ -22,6 +22,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startChild } from './lib/ipc.mjs';
+import { requireTools } from './lib/machine.mjs';
 import { median } from './lib/stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,14 +44,7 @@ const KINDS = [
 ];
 const kitDir = process.env.BENCH_KIT_DIR ?? join(here, '..', 'dist', 'cjs');
 
-for (const tool of ['valgrind', 'callgrind_control', 'callgrind_annotate']) {
-  try {
-    execFileSync('which', [tool], { stdio: 'ignore' });
-  } catch {
-    console.error(`${tool} not found: install valgrind (Debian: apt-get install valgrind).`);
-    process.exit(2);
-  }
-}
+requireTools(['valgrind', 'callgrind_control', 'callgrind_annotate'], 'valgrind');
 
 const out = mkdtempSync(join(tmpdir(), 'kratos-express-callgrind-'));
 const cookie = `ory_kratos_session=${randomBytes(200).toString('base64url')}`;
