@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from '@ory/kratos-client-fetch';
 import type { KratosContext } from '../context';
 import { KratosExpressError } from '../kratos/errors';
+import { setSessionProperty } from './property';
 import { peekState, stateOf } from './request-state';
 
 type WithLocals = ServerResponse & { locals?: Record<string, unknown> };
@@ -58,6 +59,6 @@ export function attachSession(req: IncomingMessage, res: ServerResponse, propert
   const state = stateOf(req);
   if (state.session !== undefined && state.session !== session) (state.earlier ??= []).push(state.session);
   state.session = session;
-  (req as unknown as Record<string, unknown>)[property] = session;
+  setSessionProperty(req, state, property, session);
   localsOf(res).session = session;
 }

@@ -26,6 +26,9 @@ export interface RequestState {
   otherChecks?: Map<object, Promise<unknown>>;
   /** Memoised logout URLs by `return_to`. */
   logoutUrls?: Map<string, Promise<string | undefined>>;
+  /** The request property served by the kit's accessor on Express' request prototype, and its session. */
+  property?: string;
+  propertySession?: Session;
 }
 
 const STATE = Symbol('kratos-express.request');
@@ -39,7 +42,7 @@ const servedFromCache = new WeakMap<IncomingMessage, RequestState>();
 export function stateOf(req: IncomingMessage, fromCache = false): RequestState {
   let state = peekState(req);
   if (state === undefined) {
-    state = { context: undefined, session: undefined, earlier: undefined, checker: undefined, check: undefined, otherChecks: undefined, logoutUrls: undefined };
+    state = { context: undefined, session: undefined, earlier: undefined, checker: undefined, check: undefined, otherChecks: undefined, logoutUrls: undefined, property: undefined, propertySession: undefined };
     if (fromCache) servedFromCache.set(req, state);
     else (req as WithState)[STATE] = state;
   }

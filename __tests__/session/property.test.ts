@@ -1,0 +1,172 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
+import expressSession from 'express-session';
+import request from 'supertest';
+import { closeSharedContexts } from '../../lib/context';
+import { getSession } from '../../lib/session/attach';
+import { optionalSession, requireSession } from '../../lib/session/factories';
+import { appWith, express4, reportError } from '../helpers/apps';
+import { startEmulator, type TestEmulator } from '../helpers/emulator';
+
+// How the session becomes req.session: served from Express' request prototype on Express requests (no own
+// property, no hidden class of its own for the request), an own property elsewhere, and in every case the
+// same value for every reader.
+
+let kratos: TestEmulator;
+let cookie: string;
+let sessionId: string;
+
+beforeAll(async () => {
+  kratos = await startEmulator();
+  const identity = await kratos.createIdentity({ traits: { email: 'property@example.com' } });
+  const created = await kratos.createSession(identity.id as string);
+  cookie = created.cookie;
+  sessionId = created.session.id as string;
+});
+afterAll(async () => {
+  await closeSharedContexts();
+  await kratos.close();
+});
+
+type Req = IncomingMessage & Record<string, unknown>;
+const idOf = (value: unknown) => (value as { id?: string } | undefined)?.id ?? null;
+/** Where the session of `property` is and what each reader sees, as the route answers it. */
+const describeProperty = (req: Req, property = 'session') => ({
+  value: idOf(req[property]),
+  own: Object.hasOwn(req, property),
+  inherited: property in req,
+  getSession: idOf(getSession(req)),
+});
+const onError = (err: unknown, req: IncomingMessage, res: ServerResponse, _next: unknown) => reportError(err, req, res);
+
+describe.each([
+  ['Express 5', () => express(), express.request],
+  ['Express 4', () => express4(), express4.request],
+])('on %s', (_name, makeApp, expressRequest) => {
+  describe.each([
+    ['no cache', {}],
+    ['cache on', { cache: { ttl: '1m' } }],
+  ])('%s', (_cacheName, cacheOptions) => {
+    const options = () => ({ publicUrl: kratos.publicUrl, ...cacheOptions });
+
+    it.each([
+      ['requireSession()', () => requireSession(options())],
+      ['optionalSession()', () => optionalSession(options())],
+    ])('%s: req.session is the session without an own property on the request', async (_mw, make) => {
+      const app = makeApp();
+      app.use(make());
+      app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
+      // twice: the second request of a cached context is a cache hit
+      for (let i = 0; i < 2; i++) {
+        const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
+        expect(res.body).toEqual({ value: sessionId, own: false, inherited: true, getSession: sessionId });
+      }
+    });
+
+    it('reaches the routes of a mounted sub-app, and the parent after it', async () => {
+      const parent = makeApp();
+      const sub = makeApp();
+      sub.get('/in', (req, res) => void res.json(describeProperty(req as unknown as Req)));
+      sub.get('/through', (_req, _res, next) => next());
+      parent.use(requireSession(options()));
+      parent.use('/sub', sub);
+      parent.get('/sub/through', (req, res) => void res.json(describeProperty(req as unknown as Req)));
+      const inSub = await request(parent).get('/sub/in').set('Cookie', cookie).set('Accept', 'application/json');
+      expect(inSub.body).toMatchObject({ value: sessionId, own: false });
+      const after = await request(parent).get('/sub/through').set('Cookie', cookie).set('Accept', 'application/json');
+      expect(after.body).toMatchObject({ value: sessionId, own: false });
+    });
+
+    it('lets a later middleware assign the property, and a kit middleware after that refuses to overwrite it', async () => {
+      const app = makeApp();
+      app.use(optionalSession(options()));
+      app.use((req, _res, next) => {
+        (req as unknown as Req).session = { id: 'assigned' };
+        next();
+      });
+      app.get('/assigned', (req, res) => void res.json(describeProperty(req as unknown as Req)));
+      app.get('/again', requireSession(options()), (_req, res) => void res.send('should not get here'));
+      app.use(onError);
+      const assigned = await request(app).get('/assigned').set('Cookie', cookie).set('Accept', 'application/json');
+      expect(assigned.body).toEqual({ value: 'assigned', own: true, inherited: true, getSession: sessionId });
+      const again = await request(app).get('/again').set('Cookie', cookie).set('Accept', 'application/json');
+      expect(again.status).toBe(500);
+      expect(again.body.code).toBe('KRATOS_SESSION_PROPERTY_CONFLICT');
+    });
+
+    it('keeps two properties of two contexts on one request apart from each other', async () => {
+      const app = makeApp();
+      app.use(optionalSession({ ...options(), sessionProperty: 'kratosSession' }));
+      app.use(requireSession(options()));
+      app.get('/', (req, res) =>
+        void res.json({ session: describeProperty(req as unknown as Req), kratosSession: describeProperty(req as unknown as Req, 'kratosSession') }),
+      );
+      const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
+      expect(res.body.kratosSession).toMatchObject({ value: sessionId });
+      expect(res.body.session).toMatchObject({ value: sessionId });
+    });
+
+    it('leaves req.session undefined on requests without a session and on apps without the kit', async () => {
+      const withKit = makeApp();
+      withKit.use(optionalSession(options()));
+      withKit.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
+      const anonymous = await request(withKit).get('/').set('Accept', 'application/json');
+      expect(anonymous.body).toMatchObject({ value: null, getSession: null });
+      // another app of the same Express, after the kit has served a session in this process
+      await request(withKit).get('/').set('Cookie', cookie).expect(200);
+      const other = makeApp();
+      other.get('/', (req, res) => void res.json({ value: (req as unknown as Req).session ?? null }));
+      expect((await request(other).get('/').set('Cookie', cookie)).body).toEqual({ value: null });
+    });
+
+    it('leaves express-session working in another app of the same Express', async () => {
+      const withKit = makeApp();
+      withKit.use(requireSession(options()));
+      withKit.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
+      expect((await request(withKit).get('/').set('Cookie', cookie).set('Accept', 'application/json')).body).toMatchObject({ value: sessionId });
+
+      const store = makeApp();
+      store.use(expressSession({ secret: 'test-secret', resave: false, saveUninitialized: false }));
+      store.get('/', (req, res) => {
+        const session = req.session as expressSession.Session & { views?: number };
+        session.views = (session.views ?? 0) + 1;
+        res.json({ views: session.views });
+      });
+      store.get('/logout', (req, res) => req.session.destroy(() => void res.json({ after: (req as unknown as Req).session ?? null })));
+      const agent = request.agent(store);
+      expect((await agent.get('/')).body).toEqual({ views: 1 });
+      expect((await agent.get('/')).body).toEqual({ views: 2 });
+      expect((await agent.get('/logout')).body).toEqual({ after: null });
+    });
+  });
+
+  it('uses an own property when Express\' request prototype already has that name', async () => {
+    Object.defineProperty(expressRequest, 'kratosTaken', { configurable: true, writable: true, value: undefined });
+    try {
+      const app = makeApp();
+      app.use(requireSession({ publicUrl: kratos.publicUrl, sessionProperty: 'kratosTaken' }));
+      app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req, 'kratosTaken')));
+      const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
+      expect(res.body).toEqual({ value: sessionId, own: true, inherited: true, getSession: sessionId });
+      expect(Object.getOwnPropertyDescriptor(expressRequest, 'kratosTaken')).toEqual({ configurable: true, writable: true, enumerable: false, value: undefined });
+    } finally {
+      delete (expressRequest as unknown as Record<string, unknown>).kratosTaken;
+    }
+  });
+});
+
+describe.each(['Connect', 'plain http'] as const)('on %s', (framework) => {
+  it('attaches the session as an own property, as before', async () => {
+    const seenOwn: boolean[] = [];
+    const app = appWith(framework, [
+      requireSession({ publicUrl: kratos.publicUrl, cache: { ttl: '1m' } }),
+      (req, _res, next) => {
+        seenOwn.push(Object.hasOwn(req, 'session'));
+        next();
+      },
+    ]);
+    const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
+    expect(res.body.property).toBe(sessionId);
+    expect(seenOwn).toEqual([true]);
+  });
+});
