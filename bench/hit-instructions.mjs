@@ -5,12 +5,14 @@
 // processes under callgrind, one making WARMUP calls and one WARMUP + CALLS; the difference divided by
 // CALLS is what one call costs once the code is warm, garbage collection and compilation included. No
 // socket and no HTTP parser, so these are the middlewares' own costs, without the request around them
-// (bench/instructions.mjs counts whole HTTP requests). Most runs of a variant agree within about 5,000
+// (bench/instructions.mjs counts whole HTTP requests). The route reads `req.session?.identity?.id`, as the
+// benchmark's route does, so what reading the attached session costs is counted too. Most runs of a variant agree within about 5,000
 // instructions per call, but now and then one counts 20,000-50,000 more per call (two of four runs of the
 // kit's variant): each count is run REPEAT times and the smallest taken, since an outlier only ever adds.
 //
 // Needs valgrind (Debian: apt-get install valgrind). About 30 minutes on 2 CPUs.
-// BENCH_KIT_DIR: the build (default dist/cjs); WARMUP (default 10000) and CALLS (default 40000) per variant;
+// BENCH_KIT_DIR: the build (default dist/cjs); BENCH_BASE_DIR: a second build counted as `base`, to compare
+// two versions of the kit side by side; WARMUP (default 10000) and CALLS (default 40000) per variant;
 // REPEAT (default 2). Writes bench/hit-instructions.latest.json.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,11 +27,13 @@ import { activeSession, attachFixed, inProcessCaller } from './lib/routes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const kitDir = process.env.BENCH_KIT_DIR ?? join(here, '..', 'dist', 'cjs');
+const baseDir = process.env.BENCH_BASE_DIR;
 const VARIANTS = {
   none: 'Express route, no middleware',
   noop: '+ app.use((req, res, next) => next())',
   fixed: '+ a middleware setting req.session to a fixed session',
   kit: '+ requireSession(), cache hit',
+  ...(baseDir ? { base: '+ requireSession(), cache hit: BENCH_BASE_DIR' } : {}),
 };
 
 /** Child: makes `calls` cache-hit calls through the app of `variant`, then exits. */
@@ -49,10 +53,16 @@ async function child(variant, calls) {
     if (variant === 'fixed') app.use(attachFixed(session));
     if (variant === 'kit') app.use(kit.requireSession(options));
     let served = 0;
-    app.get('/hello', () => served++);
+    let withSession = 0;
+    app.get('/hello', (req) => {
+      served++;
+      if (req.session?.identity?.id === session.identity.id) withSession++;
+    });
     const call = inProcessCaller(app, cookie);
     for (let i = 0; i < calls; i++) call();
     if (served !== calls) throw new Error(`${variant}: ${served} of ${calls} calls reached the route`);
+    const expected = variant === 'fixed' || variant === 'kit' ? calls : 0;
+    if (withSession !== expected) throw new Error(`${variant}: the route saw the session in ${withSession} of ${calls} calls, not ${expected}`);
     await kit.closeSharedContexts();
   } finally {
     await stub.stop();
@@ -61,9 +71,10 @@ async function child(variant, calls) {
 
 /** Total instructions callgrind counted for one child process. */
 function count(variant, calls) {
-  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, fileURLToPath(import.meta.url), '--child', variant, String(calls)];
+  // `base` is the kit's variant run on the second build
+  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, fileURLToPath(import.meta.url), '--child', variant === 'base' ? 'kit' : variant, String(calls)];
   return new Promise((resolve, reject) => {
-    execFile('valgrind', args, { env: { ...process.env, BENCH_KIT_DIR: kitDir }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile('valgrind', args, { env: { ...process.env, BENCH_KIT_DIR: variant === 'base' ? baseDir : kitDir }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       const collected = /Collected\s*:\s*(\d+)/.exec(stderr);
       if (err || !collected) reject(new Error(`callgrind of ${variant} (${calls} calls) failed: ${err?.message ?? ''}\n${stderr.slice(-2000)}`));
       else resolve(Number(collected[1]));
