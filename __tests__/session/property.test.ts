@@ -155,6 +155,23 @@ describe.each([
   });
 });
 
+it("uses an own property when Express' request prototype cannot take the accessor (frozen)", async () => {
+  let frozenExpress: typeof express | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    frozenExpress = require('express') as typeof express;
+  });
+  Object.freeze(frozenExpress!.request);
+  const app = frozenExpress!();
+  app.use(requireSession({ publicUrl: kratos.publicUrl, cache: { ttl: '1m' } }));
+  app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
+  for (let i = 0; i < 2; i++) {
+    const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ value: sessionId, own: true, inherited: true, getSession: sessionId });
+  }
+});
+
 describe.each(['Connect', 'plain http'] as const)('on %s', (framework) => {
   it('attaches the session as an own property, as before', async () => {
     const seenOwn: boolean[] = [];

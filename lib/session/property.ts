@@ -13,8 +13,8 @@ import { peekState, type RequestState } from './request-state';
  * property (`req.session = other`) works as on any object: it makes an own property, which then hides the
  * accessor for that request.
  *
- * Anywhere else (Connect, plain `http`), when the prototype already has something of that name, or for a
- * second property on the same request, the session is an own property as usual.
+ * Anywhere else (Connect, plain `http`), when the prototype already has something of that name or is
+ * frozen, or for a second property on the same request, the session is an own property as usual.
  */
 const served = new WeakMap<object, Set<string>>();
 
@@ -26,11 +26,11 @@ function expressRequestPrototype(req: IncomingMessage): object | undefined {
   return base !== null && base !== IncomingMessage.prototype && IncomingMessage.prototype.isPrototypeOf(base) ? base : undefined;
 }
 
-/** Defines the accessor for `property` on `proto` once; false when `proto` already has that name. */
+/** Defines the accessor for `property` on `proto` once; false when `proto` has that name or is frozen. */
 function serveFrom(proto: object, property: string): boolean {
   let properties = served.get(proto);
   if (properties?.has(property)) return true;
-  if (property in proto) return false;
+  if (property in proto || !Object.isExtensible(proto)) return false;
   Object.defineProperty(proto, property, {
     configurable: true,
     enumerable: true,
