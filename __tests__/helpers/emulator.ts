@@ -1,3 +1,4 @@
+import { closeSharedContexts } from '../../lib/context';
 import { createKratosEmulator } from '../../lib/emulator';
 import { createResponseValidator, type ResponseEvent, type ResponseValidator } from './openapi';
 
@@ -56,4 +57,37 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       return typeof value === 'function' ? value.bind(target) : value;
     },
   }) as TestEmulator;
+}
+
+/** What {@link signedInEmulator} provides once its `beforeAll` has run. */
+export interface SignedInEmulator {
+  kratos: TestEmulator;
+  /** The session cookie (`name=value`) of the one signed-in identity, and its session id. */
+  cookie: string;
+  sessionId: string;
+}
+
+/**
+ * Registers the hooks of a test file that needs the emulator and one signed-in identity: starts both before
+ * the file's tests and, after them, closes the kit's shared contexts and the emulator. Read the fields in
+ * tests, not at the top level (they are set by `beforeAll`).
+ *
+ * @example
+ * const signedIn = signedInEmulator('alice@example.com');
+ * it('...', () => request(app).get('/').set('Cookie', signedIn.cookie));
+ */
+export function signedInEmulator(email: string): SignedInEmulator {
+  const signedIn = {} as SignedInEmulator;
+  beforeAll(async () => {
+    signedIn.kratos = await startEmulator();
+    const identity = await signedIn.kratos.createIdentity({ traits: { email } });
+    const created = await signedIn.kratos.createSession(identity.id as string);
+    signedIn.cookie = created.cookie;
+    signedIn.sessionId = created.session.id as string;
+  });
+  afterAll(async () => {
+    await closeSharedContexts();
+    await signedIn.kratos.close();
+  });
+  return signedIn;
 }

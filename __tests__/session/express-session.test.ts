@@ -1,27 +1,12 @@
 import express from 'express';
 import expressSession from 'express-session';
 import request from 'supertest';
-import { closeSharedContexts } from '../../lib/context';
 import { getSession } from '../../lib/session/attach';
 import { optionalSession, requireSession } from '../../lib/session/factories';
 import { express4 } from '../helpers/apps';
-import { startEmulator, type TestEmulator } from '../helpers/emulator';
+import { signedInEmulator } from '../helpers/emulator';
 
-let kratos: TestEmulator;
-let cookie: string;
-let sessionId: string;
-
-beforeAll(async () => {
-  kratos = await startEmulator();
-  const identity = await kratos.createIdentity({ traits: { email: 'both@example.com' } });
-  const created = await kratos.createSession(identity.id as string);
-  cookie = created.cookie;
-  sessionId = created.session.id as string;
-});
-afterAll(async () => {
-  await closeSharedContexts();
-  await kratos.close();
-});
+const signedIn = signedInEmulator('both@example.com');
 
 describe.each([
   ['Express 5', () => express()],
@@ -35,12 +20,12 @@ describe.each([
 
   it('fails clearly instead of overwriting req.session when sessionProperty is not configured', async () => {
     const app = withStore();
-    app.use(optionalSession({ publicUrl: kratos.publicUrl }));
+    app.use(optionalSession({ publicUrl: signedIn.kratos.publicUrl }));
     app.get('/', (_req, res) => void res.send('should not get here'));
     app.use((err: { code?: string; status?: number; message: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) =>
       void res.status(err.status ?? 500).json({ code: err.code, message: err.message }),
     );
-    const res = await request(app).get('/').set('Cookie', cookie);
+    const res = await request(app).get('/').set('Cookie', signedIn.cookie);
     expect(res.status).toBe(500);
     expect(res.body.code).toBe('KRATOS_SESSION_PROPERTY_CONFLICT');
     expect(res.body.message).toMatch(/^req\.session is already set by another middleware \(express-session\?\)\. Pass sessionProperty: 'kratosSession'/);
@@ -48,7 +33,7 @@ describe.each([
 
   it("keeps both sessions apart with sessionProperty: 'kratosSession'", async () => {
     const app = withStore();
-    app.use(requireSession({ publicUrl: kratos.publicUrl, sessionProperty: 'kratosSession' }));
+    app.use(requireSession({ publicUrl: signedIn.kratos.publicUrl, sessionProperty: 'kratosSession' }));
     app.get('/', (req, res) => {
       const store = req.session as expressSession.Session & { views?: number };
       store.views = (store.views ?? 0) + 1;
@@ -56,19 +41,19 @@ describe.each([
       res.json({ views: store.views, kratos: kratosSession?.id, viaGetter: getSession(req)?.id, locals: res.locals.session?.id });
     });
     const agent = request.agent(app);
-    const first = await agent.get('/').set('Cookie', cookie);
-    expect(first.body).toEqual({ views: 1, kratos: sessionId, viaGetter: sessionId, locals: sessionId });
+    const first = await agent.get('/').set('Cookie', signedIn.cookie);
+    expect(first.body).toEqual({ views: 1, kratos: signedIn.sessionId, viaGetter: signedIn.sessionId, locals: signedIn.sessionId });
     const storeCookie = (first.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
-    const second = await agent.get('/').set('Cookie', `${cookie}; ${storeCookie}`);
+    const second = await agent.get('/').set('Cookie', `${signedIn.cookie}; ${storeCookie}`);
     expect(second.body.views).toBe(2);
-    expect(second.body.kratos).toBe(sessionId);
+    expect(second.body.kratos).toBe(signedIn.sessionId);
   });
 
   it('lets the kit mount twice on the same request without a false conflict', async () => {
     const app = makeApp();
-    app.use(optionalSession({ publicUrl: kratos.publicUrl }));
-    app.get('/', requireSession({ publicUrl: kratos.publicUrl }), (req, res) => void res.json({ id: getSession(req)?.id }));
-    const res = await request(app).get('/').set('Cookie', cookie);
-    expect(res.body.id).toBe(sessionId);
+    app.use(optionalSession({ publicUrl: signedIn.kratos.publicUrl }));
+    app.get('/', requireSession({ publicUrl: signedIn.kratos.publicUrl }), (req, res) => void res.json({ id: getSession(req)?.id }));
+    const res = await request(app).get('/').set('Cookie', signedIn.cookie);
+    expect(res.body.id).toBe(signedIn.sessionId);
   });
 });

@@ -2,31 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import expressSession from 'express-session';
 import request from 'supertest';
-import { closeSharedContexts } from '../../lib/context';
 import { getSession } from '../../lib/session/attach';
 import { optionalSession, requireSession } from '../../lib/session/factories';
 import { appWith, express4, reportError } from '../helpers/apps';
-import { startEmulator, type TestEmulator } from '../helpers/emulator';
+import { signedInEmulator } from '../helpers/emulator';
 
 // How the session becomes req.session: served from Express' request prototype on Express requests (no own
 // property, no hidden class of its own for the request), an own property elsewhere, and in every case the
 // same value for every reader.
 
-let kratos: TestEmulator;
-let cookie: string;
-let sessionId: string;
-
-beforeAll(async () => {
-  kratos = await startEmulator();
-  const identity = await kratos.createIdentity({ traits: { email: 'property@example.com' } });
-  const created = await kratos.createSession(identity.id as string);
-  cookie = created.cookie;
-  sessionId = created.session.id as string;
-});
-afterAll(async () => {
-  await closeSharedContexts();
-  await kratos.close();
-});
+const signedIn = signedInEmulator('property@example.com');
 
 type Req = IncomingMessage & Record<string, unknown>;
 const idOf = (value: unknown) => (value as { id?: string } | undefined)?.id ?? null;
@@ -47,7 +32,7 @@ describe.each([
     ['no cache', {}],
     ['cache on', { cache: { ttl: '1m' } }],
   ])('%s', (_cacheName, cacheOptions) => {
-    const options = () => ({ publicUrl: kratos.publicUrl, ...cacheOptions });
+    const options = () => ({ publicUrl: signedIn.kratos.publicUrl, ...cacheOptions });
 
     it.each([
       ['requireSession()', () => requireSession(options())],
@@ -58,8 +43,8 @@ describe.each([
       app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
       // twice: the second request of a cached context is a cache hit
       for (let i = 0; i < 2; i++) {
-        const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
-        expect(res.body).toEqual({ value: sessionId, own: false, inherited: true, getSession: sessionId });
+        const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+        expect(res.body).toEqual({ value: signedIn.sessionId, own: false, inherited: true, getSession: signedIn.sessionId });
       }
     });
 
@@ -71,10 +56,10 @@ describe.each([
       parent.use(requireSession(options()));
       parent.use('/sub', sub);
       parent.get('/sub/through', (req, res) => void res.json(describeProperty(req as unknown as Req)));
-      const inSub = await request(parent).get('/sub/in').set('Cookie', cookie).set('Accept', 'application/json');
-      expect(inSub.body).toMatchObject({ value: sessionId, own: false });
-      const after = await request(parent).get('/sub/through').set('Cookie', cookie).set('Accept', 'application/json');
-      expect(after.body).toMatchObject({ value: sessionId, own: false });
+      const inSub = await request(parent).get('/sub/in').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      expect(inSub.body).toMatchObject({ value: signedIn.sessionId, own: false });
+      const after = await request(parent).get('/sub/through').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      expect(after.body).toMatchObject({ value: signedIn.sessionId, own: false });
     });
 
     it('lets a later middleware assign the property, and a kit middleware after that refuses to overwrite it', async () => {
@@ -87,9 +72,9 @@ describe.each([
       app.get('/assigned', (req, res) => void res.json(describeProperty(req as unknown as Req)));
       app.get('/again', requireSession(options()), (_req, res) => void res.send('should not get here'));
       app.use(onError);
-      const assigned = await request(app).get('/assigned').set('Cookie', cookie).set('Accept', 'application/json');
-      expect(assigned.body).toEqual({ value: 'assigned', own: true, inherited: true, getSession: sessionId });
-      const again = await request(app).get('/again').set('Cookie', cookie).set('Accept', 'application/json');
+      const assigned = await request(app).get('/assigned').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      expect(assigned.body).toEqual({ value: 'assigned', own: true, inherited: true, getSession: signedIn.sessionId });
+      const again = await request(app).get('/again').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
       expect(again.status).toBe(500);
       expect(again.body.code).toBe('KRATOS_SESSION_PROPERTY_CONFLICT');
     });
@@ -101,9 +86,9 @@ describe.each([
       app.get('/', (req, res) =>
         void res.json({ session: describeProperty(req as unknown as Req), kratosSession: describeProperty(req as unknown as Req, 'kratosSession') }),
       );
-      const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
-      expect(res.body.kratosSession).toMatchObject({ value: sessionId });
-      expect(res.body.session).toMatchObject({ value: sessionId });
+      const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      expect(res.body.kratosSession).toMatchObject({ value: signedIn.sessionId });
+      expect(res.body.session).toMatchObject({ value: signedIn.sessionId });
     });
 
     it('leaves req.session undefined on requests without a session and on apps without the kit', async () => {
@@ -113,17 +98,17 @@ describe.each([
       const anonymous = await request(withKit).get('/').set('Accept', 'application/json');
       expect(anonymous.body).toMatchObject({ value: null, getSession: null });
       // another app of the same Express, after the kit has served a session in this process
-      await request(withKit).get('/').set('Cookie', cookie).expect(200);
+      await request(withKit).get('/').set('Cookie', signedIn.cookie).expect(200);
       const other = makeApp();
       other.get('/', (req, res) => void res.json({ value: (req as unknown as Req).session ?? null }));
-      expect((await request(other).get('/').set('Cookie', cookie)).body).toEqual({ value: null });
+      expect((await request(other).get('/').set('Cookie', signedIn.cookie)).body).toEqual({ value: null });
     });
 
     it('leaves express-session working in another app of the same Express', async () => {
       const withKit = makeApp();
       withKit.use(requireSession(options()));
       withKit.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
-      expect((await request(withKit).get('/').set('Cookie', cookie).set('Accept', 'application/json')).body).toMatchObject({ value: sessionId });
+      expect((await request(withKit).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json')).body).toMatchObject({ value: signedIn.sessionId });
 
       const store = makeApp();
       store.use(expressSession({ secret: 'test-secret', resave: false, saveUninitialized: false }));
@@ -144,10 +129,10 @@ describe.each([
     Object.defineProperty(expressRequest, 'kratosTaken', { configurable: true, writable: true, value: undefined });
     try {
       const app = makeApp();
-      app.use(requireSession({ publicUrl: kratos.publicUrl, sessionProperty: 'kratosTaken' }));
+      app.use(requireSession({ publicUrl: signedIn.kratos.publicUrl, sessionProperty: 'kratosTaken' }));
       app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req, 'kratosTaken')));
-      const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
-      expect(res.body).toEqual({ value: sessionId, own: true, inherited: true, getSession: sessionId });
+      const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      expect(res.body).toEqual({ value: signedIn.sessionId, own: true, inherited: true, getSession: signedIn.sessionId });
       expect(Object.getOwnPropertyDescriptor(expressRequest, 'kratosTaken')).toEqual({ configurable: true, writable: true, enumerable: false, value: undefined });
     } finally {
       delete (expressRequest as unknown as Record<string, unknown>).kratosTaken;
@@ -163,12 +148,12 @@ it("uses an own property when Express' request prototype cannot take the accesso
   });
   Object.freeze(frozenExpress!.request);
   const app = frozenExpress!();
-  app.use(requireSession({ publicUrl: kratos.publicUrl, cache: { ttl: '1m' } }));
+  app.use(requireSession({ publicUrl: signedIn.kratos.publicUrl, cache: { ttl: '1m' } }));
   app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
   for (let i = 0; i < 2; i++) {
-    const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
+    const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ value: sessionId, own: true, inherited: true, getSession: sessionId });
+    expect(res.body).toEqual({ value: signedIn.sessionId, own: true, inherited: true, getSession: signedIn.sessionId });
   }
 });
 
@@ -176,14 +161,14 @@ describe.each(['Connect', 'plain http'] as const)('on %s', (framework) => {
   it('attaches the session as an own property, as before', async () => {
     const seenOwn: boolean[] = [];
     const app = appWith(framework, [
-      requireSession({ publicUrl: kratos.publicUrl, cache: { ttl: '1m' } }),
+      requireSession({ publicUrl: signedIn.kratos.publicUrl, cache: { ttl: '1m' } }),
       (req, _res, next) => {
         seenOwn.push(Object.hasOwn(req, 'session'));
         next();
       },
     ]);
-    const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
-    expect(res.body.property).toBe(sessionId);
+    const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+    expect(res.body.property).toBe(signedIn.sessionId);
     expect(seenOwn).toEqual([true]);
   });
 });
