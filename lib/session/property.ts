@@ -18,18 +18,21 @@ import { peekState, type RequestState } from './request-state';
  */
 const served = new WeakMap<object, Set<string>>();
 
-/** Express' request prototype when `req` was prototyped by an Express app (`app.request` has `app`). */
+/** The prototype of `app.request` when `req` was prototyped by an Express app (`app.request` has `app`). */
 function expressRequestPrototype(req: IncomingMessage): object | undefined {
   const appRequest = Object.getPrototypeOf(req) as object | null;
   if (appRequest === null || !Object.hasOwn(appRequest, 'app')) return undefined;
-  const base = Object.getPrototypeOf(appRequest) as object | null;
-  return base !== null && base !== IncomingMessage.prototype && IncomingMessage.prototype.isPrototypeOf(base) ? base : undefined;
+  return (Object.getPrototypeOf(appRequest) as object | null) ?? undefined;
 }
 
-/** Defines the accessor for `property` on `proto` once; false when `proto` has that name or is frozen. */
+/**
+ * Defines the accessor for `property` on `proto` once; false when `proto` is not a request prototype below
+ * `IncomingMessage.prototype`, has that name, or is frozen. Checked when defining, not on every request.
+ */
 function serveFrom(proto: object, property: string): boolean {
   let properties = served.get(proto);
   if (properties?.has(property)) return true;
+  if (proto === IncomingMessage.prototype || !IncomingMessage.prototype.isPrototypeOf(proto)) return false;
   if (property in proto || !Object.isExtensible(proto)) return false;
   Object.defineProperty(proto, property, {
     configurable: true,
