@@ -93,6 +93,24 @@ describe('SessionCore', () => {
     expect(whoamiCalls()).toBe(2);
   });
 
+  it('probe(): the cached result on a hit, else the credentials, starting nothing; check(req, credentials) uses them', async () => {
+    const { core, client } = makeCore({ ttl: 60_000 });
+    const first = await captureRequest({ Cookie: session.cookie });
+    const credentials = core.probe(first);
+    expect(credentials).toEqual(getCredentials(first, 'ory_kratos_session'));
+    expect(whoamiCalls()).toBe(0);
+    // the credentials given are the ones checked: a request without a cookie, checked with the probed ones
+    const bare = await captureRequest({});
+    expect(await core.check(bare, credentials)).toMatchObject({ state: 'active', session: { id: session.id } });
+    expect(core.probe(await captureRequest({ Cookie: session.cookie }))).toMatchObject({ state: 'active', session: { id: session.id } });
+    const malformed = await captureRequest({ Cookie: 'ory_kratos_session=a\\b' });
+    expect(() => core.probe(malformed)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+    const { core: uncached, client: other } = makeCore(false);
+    expect(uncached.probe(await captureRequest({ Cookie: session.cookie }))).toEqual(credentials);
+    await Promise.all([client.close(), other.close()]);
+    expect(whoamiCalls()).toBe(1);
+  });
+
   it('schedules no timer on a cache hit', async () => {
     const { core, client } = makeCore({ ttl: 60_000 });
     const credentials = { cookie: session.cookie, key: 'no-timers' };

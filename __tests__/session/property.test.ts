@@ -104,6 +104,38 @@ describe.each([
       expect((await request(other).get('/').set('Cookie', signedIn.cookie)).body).toEqual({ value: null });
     });
 
+    it("uses an own property when the app's own request prototype has that name", async () => {
+      const app = makeApp();
+      // an app-level definition hides whatever Express' shared request prototype has under that name
+      Object.defineProperty(app.request, 'session', { configurable: true, writable: true, value: undefined });
+      app.use(requireSession(options()));
+      app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
+      for (let i = 0; i < 2; i++) {
+        const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+        expect(res.body).toEqual({ value: signedIn.sessionId, own: true, inherited: true, getSession: signedIn.sessionId });
+      }
+    });
+
+    it('refuses a property another middleware owns before anything else: no whoami, and before a malformed cookie', async () => {
+      const app = makeApp();
+      app.use((req, _res, next) => {
+        (req as unknown as Req).session = { cart: [] };
+        next();
+      });
+      app.use(requireSession(options()));
+      app.get('/', (_req, res) => void res.send('should not get here'));
+      app.use(onError);
+      const whoami = () => signedIn.kratos.stats()['/sessions/whoami'] ?? 0;
+      // a cookie the cache may hold (cached by the other tests of this context), an unknown one, a malformed one
+      for (const cookie of [signedIn.cookie, 'ory_kratos_session=unknown-to-kratos', 'ory_kratos_session=bad value"']) {
+        const before = whoami();
+        const res = await request(app).get('/').set('Cookie', cookie).set('Accept', 'application/json');
+        expect(res.status).toBe(500);
+        expect(res.body.code).toBe('KRATOS_SESSION_PROPERTY_CONFLICT');
+        expect(whoami()).toBe(before);
+      }
+    });
+
     it('leaves express-session working in another app of the same Express', async () => {
       const withKit = makeApp();
       withKit.use(requireSession(options()));

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from '@ory/kratos-client-fetch';
 import type { KratosContext } from '../context';
 import { KratosExpressError } from '../kratos/errors';
-import { setSessionProperty } from './property';
-import { peekState, stateOf } from './request-state';
+import { readSessionProperty, setSessionProperty } from './property';
+import { peekState, stateOf, type RequestState } from './request-state';
 
 type WithLocals = ServerResponse & { locals?: Record<string, unknown> };
 
@@ -30,24 +30,27 @@ export function contextOfRequest(req: IncomingMessage): KratosContext | undefine
   return peekState(req)?.context;
 }
 
-/** Remembers the context handling the request; `fromCache`: the request's session comes from the cache. */
-export function rememberContext(req: IncomingMessage, context: KratosContext, fromCache = false): void {
+/**
+ * Remembers the context handling the request and returns the request's record; `fromCache`: the request's
+ * session comes from the cache.
+ */
+export function rememberContext(req: IncomingMessage, context: KratosContext, fromCache = false): RequestState {
   const state = stateOf(req, fromCache);
   state.context ??= context;
+  return state;
 }
 
-function attachedHere(req: IncomingMessage, value: object): boolean {
-  const state = peekState(req);
-  return state !== undefined && (state.session === value || (state.earlier !== undefined && state.earlier.includes(value as Session)));
+function attachedHere(state: RequestState, value: object): boolean {
+  return state.session === value || (state.earlier !== undefined && state.earlier.includes(value as Session));
 }
 
 /**
  * Refuses to overwrite a request property some other middleware owns (express-session's `req.session`):
- * silent corruption of either session would be worse than a clear 500.
+ * silent corruption of either session would be worse than a clear 500. `state`: the request's record.
  */
-export function assertPropertyFree(req: IncomingMessage, property: string): void {
-  const current = (req as unknown as Record<string, unknown>)[property];
-  if (current === undefined || current === null || (typeof current === 'object' && attachedHere(req, current))) return;
+export function assertPropertyFree(req: IncomingMessage, property: string, state: RequestState): void {
+  const current = readSessionProperty(req, property, state);
+  if (current === undefined || current === null || (typeof current === 'object' && attachedHere(state, current))) return;
   throw new KratosExpressError(
     'KRATOS_SESSION_PROPERTY_CONFLICT',
     `req.${property} is already set by another middleware (express-session?). Pass sessionProperty: 'kratosSession' to kratos-express and read the Kratos session with getSession(req) or req.kratosSession.`,

@@ -24,6 +24,9 @@ export interface SessionCoreStats {
 
 type ActiveResult = Extract<SessionCheckResult, { state: 'active' }>;
 
+/** Tells {@link SessionCore.probe}'s cached result from credentials (which have no `state`). */
+export const isCachedResult = (probed: ActiveResult | RequestCredentials): probed is ActiveResult => (probed as Partial<ActiveResult>).state === 'active';
+
 interface CacheEntry {
   /** What a hit returns, built once. */
   result: ActiveResult;
@@ -118,9 +121,12 @@ export class SessionCore {
     }
   }
 
-  /** Checks the request's credential; the result is memoised on the request. */
-  check(req: IncomingMessage): Promise<SessionCheckResult> {
-    return this.#memoised(req);
+  /**
+   * Checks the request's credential; the result is memoised on the request. `credentials`: what
+   * {@link probe} parsed from this request, so that it is not parsed twice.
+   */
+  check(req: IncomingMessage, credentials?: RequestCredentials): Promise<SessionCheckResult> {
+    return this.#memoised(req, credentials);
   }
 
   /**
@@ -130,8 +136,8 @@ export class SessionCore {
    */
   cached(req: IncomingMessage): ActiveResult | undefined {
     if (!this.#cache) return undefined;
-    const { key } = getCredentials(req, this.#config.sessionCookieName);
-    return key ? this.#hit(key) : undefined;
+    const probed = this.probe(req);
+    return isCachedResult(probed) ? probed : undefined;
   }
 
   /**
@@ -140,14 +146,23 @@ export class SessionCore {
    * credential gives a rejected check, as `check` does.
    */
   lookup(req: IncomingMessage): ActiveResult | Promise<SessionCheckResult> {
-    if (!this.#cache) return this.#memoised(req);
-    let credentials: RequestCredentials;
+    let probed: ActiveResult | RequestCredentials | undefined;
     try {
-      credentials = getCredentials(req, this.#config.sessionCookieName);
+      probed = this.probe(req);
     } catch {
       return this.#memoised(req);
     }
-    return (credentials.key !== undefined && this.#hit(credentials.key)) || this.#memoised(req, credentials);
+    return isCachedResult(probed) ? probed : this.#memoised(req, probed);
+  }
+
+  /**
+   * The first half of {@link lookup}, which starts nothing: the cached result when the cache holds the
+   * request's session, else the request's credentials, to pass to {@link check}. Throws `BAD_REQUEST` for a
+   * malformed credential. The middleware uses it to record the request before it starts a check.
+   */
+  probe(req: IncomingMessage): ActiveResult | RequestCredentials {
+    const credentials = getCredentials(req, this.#config.sessionCookieName);
+    return (this.#cache !== undefined && credentials.key !== undefined && this.#hit(credentials.key)) || credentials;
   }
 
   /** Checks one credential (no per-request memo). */

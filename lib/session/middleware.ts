@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from '@ory/kratos-client-fetch';
 import type { KratosContext } from '../context';
+import type { RequestCredentials } from '../kratos/credentials';
 import { KratosExpressError, toKratosErrorBody, type KratosErrorCode } from '../kratos/errors';
 import { currentUrl, isBrowserNavigation, loginUrl, safeReturnTo, toBrowserUrl } from '../kratos/request';
 import { assertPropertyFree, attachSession, localsOf, rememberContext } from './attach';
 import { logoutUrlFor } from './logout';
-import type { SessionCheckResult } from './core';
+import { isCachedResult, type SessionCheckResult } from './core';
 import type { NextFunction, ResolvedRouteOptions } from './options';
 
 /** A middleware typed on `node:http`: works in Express 4 and 5, Connect and plain `http` servers. */
@@ -67,20 +68,28 @@ type Found = Extract<SessionCheckResult, { state: 'active' }> | Promise<SessionC
 const pending = (found: Found): found is Promise<SessionCheckResult> => found instanceof Promise;
 
 /**
- * Runs before any session check: refuses to overwrite another middleware's property, starts the check and
- * remembers the context. When the route needs nothing asynchronous besides the check, a session in the
+ * Runs before any session check: remembers the context, refuses to overwrite another middleware's property,
+ * then starts the check. When the route needs nothing asynchronous besides the check, a session in the
  * cache is returned at once: no promise, no microtask, `next()` in the same tick (the common case with a
- * cache).
+ * cache). The cache is probed first, since where the request's record is kept depends on it, and the
+ * record found or made here serves the property check, without looking for it on the request again.
  */
 function prepare(context: KratosContext, req: IncomingMessage, syncHits: boolean): Found {
-  let found: Found | undefined;
-  try {
-    assertPropertyFree(req, context.config.sessionProperty);
-    found = syncHits ? context.sessions.lookup(req) : context.sessions.check(req);
-  } finally {
-    rememberContext(req, context, found !== undefined && !pending(found));
+  const { sessions } = context;
+  let hit: Exclude<Found, Promise<SessionCheckResult>> | undefined;
+  let credentials: RequestCredentials | undefined;
+  if (syncHits) {
+    try {
+      const probed = sessions.probe(req);
+      if (isCachedResult(probed)) hit = probed;
+      else credentials = probed;
+    } catch {
+      // a malformed credential: the check below rejects with the same error, after the property check
+    }
   }
-  return found;
+  const state = rememberContext(req, context, hit !== undefined);
+  assertPropertyFree(req, context.config.sessionProperty, state);
+  return hit ?? sessions.check(req, credentials);
 }
 
 /** Builds `requireSession` for one context and validated route options. */

@@ -18,12 +18,19 @@ import { peekState, type RequestState } from './request-state';
  */
 const served = new WeakMap<object, Set<string>>();
 
-/** The prototype of `app.request` when `req` was prototyped by an Express app (`app.request` has `app`). */
-function expressRequestPrototype(req: IncomingMessage): object | undefined {
+/**
+ * The prototype of `app.request` when `req` was prototyped by an Express app (`app.request` has `app`) and
+ * `app.request` itself has nothing named `property` (which would hide an accessor further up).
+ */
+function expressRequestPrototype(req: IncomingMessage, property: string): object | undefined {
   const appRequest = Object.getPrototypeOf(req) as object | null;
-  if (appRequest === null || !Object.hasOwn(appRequest, 'app')) return undefined;
+  if (appRequest === null || !Object.hasOwn(appRequest, 'app') || Object.hasOwn(appRequest, property)) return undefined;
   return (Object.getPrototypeOf(appRequest) as object | null) ?? undefined;
 }
+
+/** The value the accessor gives for `property`, from the request's record. */
+const servedValue = (state: RequestState | undefined, property: string): Session | undefined =>
+  state !== undefined && state.property === property ? state.propertySession : undefined;
 
 /**
  * Defines the accessor for `property` on `proto` once; false when `proto` is not a request prototype below
@@ -38,8 +45,7 @@ function serveFrom(proto: object, property: string): boolean {
     configurable: true,
     enumerable: true,
     get(this: IncomingMessage) {
-      const state = peekState(this);
-      return state !== undefined && state.property === property ? state.propertySession : undefined;
+      return servedValue(peekState(this), property);
     },
     set(this: IncomingMessage, value: unknown) {
       Object.defineProperty(this, property, { configurable: true, enumerable: true, writable: true, value });
@@ -50,10 +56,24 @@ function serveFrom(proto: object, property: string): boolean {
   return true;
 }
 
+/**
+ * What `req[property]` reads, given the request's record (`state`): when the kit's accessor serves the
+ * property, its value is taken from the record, without running the accessor, which would look the record
+ * up again. A cache hit checks the property this way, as each lookup of something a re-prototyped Express
+ * request does not have itself walks its prototype chain in V8's runtime.
+ */
+export function readSessionProperty(req: IncomingMessage, property: string, state: RequestState): unknown {
+  if (!Object.hasOwn(req, property)) {
+    const proto = expressRequestPrototype(req, property);
+    if (proto !== undefined && served.get(proto)?.has(property)) return servedValue(state, property);
+  }
+  return (req as unknown as Record<string, unknown>)[property];
+}
+
 /** Makes `session` the value of `req[property]`; `state` is the request's record. */
 export function setSessionProperty(req: IncomingMessage, state: RequestState, property: string, session: Session): void {
   if ((state.property === undefined || state.property === property) && !Object.hasOwn(req, property)) {
-    const proto = expressRequestPrototype(req);
+    const proto = expressRequestPrototype(req, property);
     if (proto !== undefined && serveFrom(proto, property)) {
       state.property = property;
       state.propertySession = session;
