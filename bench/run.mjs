@@ -34,7 +34,7 @@ async function runVariant(variant, { kratos, kratosUrl, upstreamUrl, cookies, lo
   // --expose-gc: the heap is collected before every slice, so no scenario pays for the garbage of the one
   // before it (the Ory docs pattern leaves a lot)
   const targets = startChild(join(here, 'targets.mjs'), {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     env: { BENCH_KRATOS_URL: kratosUrl, BENCH_UPSTREAM_URL: upstreamUrl, BENCH_KIT_DIR: kitDir, BENCH_CACHE_MAX: String(settings.cacheMax), BENCH_SESSION_COOKIE: cookies[0] },
   });
   try {

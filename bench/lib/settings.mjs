@@ -16,6 +16,7 @@ const number = (name, fallback) => {
  * BENCH_CONNECTIONS  autocannon connections, the same for every scenario (default 50)
  * BENCH_CACHE_MAX sessions the cache holds in the cache and memory scenarios (default 10000)
  * BENCH_VARIANTS  comma-separated: stub,emulator (default both)
+ * BENCH_NODE_ARGS extra node options for the servers' process, space-separated (read by run.mjs)
  * BENCH_QUICK=1 or --quick: a smoke run of a few seconds per scenario
  */
 export function readSettings(argv = process.argv.slice(2)) {
