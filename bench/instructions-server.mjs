@@ -1,7 +1,8 @@
-// One server of bench/instructions.mjs, run under callgrind, one route per process (BENCH_ROUTE) so that
-// the garbage collection a route causes is counted in its own process: the /hello route with no auth,
-// behind a middleware attaching a fixed session (the kit's answer without any check), or behind
-// requireSession() with the cache on from the build in BENCH_KIT_DIR.
+// One server of bench/instructions.mjs (run under callgrind) and bench/paired.mjs (pinned to a CPU), one
+// route per process (BENCH_ROUTE), so that the garbage collection a route causes is paid in its own
+// process: the /hello route with no auth, behind a no-op layer, behind a middleware attaching a fixed
+// session (the kit's answer without any check), or behind requireSession() with the cache on from the build
+// in BENCH_KIT_DIR.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { onRequest, send } from './lib/ipc.mjs';
@@ -18,6 +19,7 @@ const fixed = await activeSession(kit.createContext(options), cookie);
 
 const apps = {
   noauth: () => helloApp(),
+  noop: () => helloApp((req, res, next) => next()),
   fixedSession: () => helloApp(attachFixed(fixed)),
   kit: () => helloApp(kit.requireSession(options)),
 };
