@@ -23,6 +23,8 @@ const describeProperty = (req: Req, property = 'session') => ({
   getSession: idOf(getSession(req)),
 });
 const onError = (err: unknown, req: IncomingMessage, res: ServerResponse, _next: unknown) => reportError(err, req, res);
+/** GET `path` of `app` with the signed-in session cookie, asking for JSON. */
+const getSignedIn = (app: Parameters<typeof request>[0], path = '/') => request(app).get(path).set('Cookie', signedIn.cookie).set('Accept', 'application/json');
 
 describe.each([
   ['Express 5', () => express(), express.request],
@@ -43,7 +45,7 @@ describe.each([
       app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
       // twice: the second request of a cached context is a cache hit
       for (let i = 0; i < 2; i++) {
-        const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+        const res = await getSignedIn(app);
         expect(res.body).toEqual({ value: signedIn.sessionId, own: false, inherited: true, getSession: signedIn.sessionId });
       }
     });
@@ -56,9 +58,9 @@ describe.each([
       parent.use(requireSession(options()));
       parent.use('/sub', sub);
       parent.get('/sub/through', (req, res) => void res.json(describeProperty(req as unknown as Req)));
-      const inSub = await request(parent).get('/sub/in').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      const inSub = await getSignedIn(parent, '/sub/in');
       expect(inSub.body).toMatchObject({ value: signedIn.sessionId, own: false });
-      const after = await request(parent).get('/sub/through').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      const after = await getSignedIn(parent, '/sub/through');
       expect(after.body).toMatchObject({ value: signedIn.sessionId, own: false });
     });
 
@@ -72,9 +74,9 @@ describe.each([
       app.get('/assigned', (req, res) => void res.json(describeProperty(req as unknown as Req)));
       app.get('/again', requireSession(options()), (_req, res) => void res.send('should not get here'));
       app.use(onError);
-      const assigned = await request(app).get('/assigned').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      const assigned = await getSignedIn(app, '/assigned');
       expect(assigned.body).toEqual({ value: 'assigned', own: true, inherited: true, getSession: signedIn.sessionId });
-      const again = await request(app).get('/again').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      const again = await getSignedIn(app, '/again');
       expect(again.status).toBe(500);
       expect(again.body.code).toBe('KRATOS_SESSION_PROPERTY_CONFLICT');
     });
@@ -86,7 +88,7 @@ describe.each([
       app.get('/', (req, res) =>
         void res.json({ session: describeProperty(req as unknown as Req), kratosSession: describeProperty(req as unknown as Req, 'kratosSession') }),
       );
-      const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      const res = await getSignedIn(app);
       expect(res.body.kratosSession).toMatchObject({ value: signedIn.sessionId });
       expect(res.body.session).toMatchObject({ value: signedIn.sessionId });
     });
@@ -111,7 +113,7 @@ describe.each([
       app.use(requireSession(options()));
       app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
       for (let i = 0; i < 2; i++) {
-        const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+        const res = await getSignedIn(app);
         expect(res.body).toEqual({ value: signedIn.sessionId, own: true, inherited: true, getSession: signedIn.sessionId });
       }
     });
@@ -140,7 +142,7 @@ describe.each([
       const withKit = makeApp();
       withKit.use(requireSession(options()));
       withKit.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
-      expect((await request(withKit).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json')).body).toMatchObject({ value: signedIn.sessionId });
+      expect((await getSignedIn(withKit)).body).toMatchObject({ value: signedIn.sessionId });
 
       const store = makeApp();
       store.use(expressSession({ secret: 'test-secret', resave: false, saveUninitialized: false }));
@@ -163,7 +165,7 @@ describe.each([
       const app = makeApp();
       app.use(requireSession({ publicUrl: signedIn.kratos.publicUrl, sessionProperty: 'kratosTaken' }));
       app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req, 'kratosTaken')));
-      const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+      const res = await getSignedIn(app);
       expect(res.body).toEqual({ value: signedIn.sessionId, own: true, inherited: true, getSession: signedIn.sessionId });
       expect(Object.getOwnPropertyDescriptor(expressRequest, 'kratosTaken')).toEqual({ configurable: true, writable: true, enumerable: false, value: undefined });
     } finally {
@@ -183,7 +185,7 @@ it("uses an own property when Express' request prototype cannot take the accesso
   app.use(requireSession({ publicUrl: signedIn.kratos.publicUrl, cache: { ttl: '1m' } }));
   app.get('/', (req, res) => void res.json(describeProperty(req as unknown as Req)));
   for (let i = 0; i < 2; i++) {
-    const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+    const res = await getSignedIn(app);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ value: signedIn.sessionId, own: true, inherited: true, getSession: signedIn.sessionId });
   }
@@ -199,7 +201,7 @@ describe.each(['Connect', 'plain http'] as const)('on %s', (framework) => {
         next();
       },
     ]);
-    const res = await request(app).get('/').set('Cookie', signedIn.cookie).set('Accept', 'application/json');
+    const res = await getSignedIn(app);
     expect(res.body.property).toBe(signedIn.sessionId);
     expect(seenOwn).toEqual([true]);
   });
