@@ -4,6 +4,7 @@ import express from 'express';
 import { express4 } from '../helpers/apps';
 import request from 'supertest';
 import { resolveConfig, type KratosOptions } from '../../lib/kratos/config';
+import { checkedCredentials, findCredential } from '../../lib/kratos/credentials';
 import { currentOrigin, currentUrl, getCredentials, isBrowserNavigation, loginUrl, safeReturnTo, toBrowserUrl } from '../../lib/kratos/request';
 
 type Probe = (req: IncomingMessage) => unknown;
@@ -98,6 +99,39 @@ describe('getCredentials', () => {
   ])('answers 400 BAD_REQUEST for %s', async (_name, headers) => {
     const { body } = await request(plainApp(probe)).get('/').set(headers);
     expect(body).toMatchObject({ error: 'BAD_REQUEST', status: 400 });
+  });
+});
+
+describe('findCredential and checkedCredentials', () => {
+  const find: Probe = (req) => findCredential(req, 'ory_kratos_session') ?? 'none';
+  const both: Probe = (req) => checkedCredentials(findCredential(req, 'ory_kratos_session'), 'ory_kratos_session');
+
+  it('finds and keys a credential without checking its characters; checkedCredentials checks them', async () => {
+    const app = plainApp(find);
+    const found = await request(app).get('/').set('Cookie', 'ory_kratos_session=a\\b');
+    expect(found.body.value).toEqual({ kind: 'cookie', value: 'a\\b', key: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const checked = await request(plainApp(both)).get('/').set('Cookie', 'ory_kratos_session=a\\b');
+    expect(checked.body).toMatchObject({ error: 'BAD_REQUEST', status: 400, message: expect.stringContaining('ory_kratos_session cookie is malformed') });
+    expect((await request(app).get('/')).body.value).toBe('none');
+  });
+
+  it('gives the key getCredentials gives, for each place a credential is found', async () => {
+    for (const headers of [{ 'X-Session-Token': 'ory_st_1' }, { Cookie: 'a=1; ory_kratos_session=MTY4abc-_=' }, { Authorization: 'Bearer ory_st_2' }]) {
+      const found = await request(plainApp(find)).get('/').set(headers);
+      const credentials = await request(plainApp((req) => getCredentials(req, 'ory_kratos_session'))).get('/').set(headers);
+      expect(found.body.value.key).toBe(credentials.body.value.key);
+      expect((await request(plainApp(both)).get('/').set(headers)).body.value).toEqual(credentials.body.value);
+    }
+  });
+
+  it.each([
+    ['an oversized session cookie', { Cookie: `ory_kratos_session=${'a'.repeat(5000)}` }, 'cookie is malformed'],
+    ['an oversized session token', { 'X-Session-Token': 'a'.repeat(5000) }, 'X-Session-Token header is malformed'],
+    ['an oversized Cookie header', { Cookie: `x=${'a'.repeat(15000)}; y=${'b'.repeat(1500)}` }, 'Cookie header is longer'],
+    ['an empty Bearer token', { Authorization: 'Bearer ' }, 'Authorization header is malformed'],
+  ])('refuses %s already when finding it (400), before any hash', async (_name, headers, message) => {
+    const { body } = await request(plainApp(find)).get('/').set(headers);
+    expect(body).toMatchObject({ error: 'BAD_REQUEST', status: 400, message: expect.stringContaining(message) });
   });
 });
 

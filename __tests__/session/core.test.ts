@@ -147,6 +147,32 @@ describe('SessionCore', () => {
     expect(core.stats.cacheHits).toBe(4);
   });
 
+  it('ends a cached session at the TTL on the clock the core is given', async () => {
+    let now = Date.now();
+    const { core, client } = makeCore({ ttl: 60_000 }, () => now);
+    const credentials = { cookie: session.cookie, key: 'ttl' };
+    await core.checkCredentials(credentials);
+    now += 59_999;
+    await core.checkCredentials(credentials);
+    expect(whoamiCalls()).toBe(1);
+    now += 2;
+    await core.checkCredentials(credentials);
+    await client.close();
+    expect(whoamiCalls()).toBe(2);
+  });
+
+  it('ends a cached session at the TTL in real time', async () => {
+    const { core, client } = makeCore({ ttl: 30 });
+    const credentials = { cookie: session.cookie, key: 'ttl-real' };
+    await core.checkCredentials(credentials);
+    await core.checkCredentials(credentials);
+    expect(whoamiCalls()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await core.checkCredentials(credentials);
+    await client.close();
+    expect(whoamiCalls()).toBe(2);
+  });
+
   it("never serves a cached session past its expires_at", async () => {
     let now = Date.now();
     const { core, client } = makeCore({ ttl: 10 * 24 * 3600_000 }, () => now);

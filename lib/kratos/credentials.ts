@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';
 import type { SessionCredentials } from './client';
 import { KratosExpressError } from './errors';
@@ -22,9 +22,67 @@ const sha256Hex: (data: string) => string =
   typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : (data) => crypto.createHash('sha256').update(data).digest('hex');
 const hash = (kind: string, value: string) => sha256Hex(`${kind}\0${value}`);
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
+/** A header's value; a repeated header Node kept as an array is joined, as Node joins most headers. */
+const one = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
+
+/** Where a credential was found: each place has its own characters and its own error. */
+type CredentialKind = 'token' | 'cookie' | 'bearer';
+
+/**
+ * A request's credential as found and hashed, its characters not checked yet: {@link checkedCredentials}
+ * checks them. A cache can look `key` up first: a key it holds is that of a credential checked when it was
+ * cached (two credentials with one SHA-256 are not to be found), so a hit needs no second check.
+ */
+export interface FoundCredential {
+  kind: CredentialKind;
+  value: string;
+  key: string;
+}
+
+function malformed(kind: CredentialKind, cookieName: string): KratosExpressError {
+  if (kind === 'token') return new KratosExpressError('BAD_REQUEST', 'The X-Session-Token header is malformed: send exactly one session token.');
+  if (kind === 'bearer') return new KratosExpressError('BAD_REQUEST', 'The Authorization header is malformed: use "Bearer <session token>".');
+  return new KratosExpressError('BAD_REQUEST', `The ${cookieName} cookie is malformed. Clear your cookies for this site and sign in again.`);
+}
+
+function found(kind: CredentialKind, value: string, cookieName: string): FoundCredential {
+  if (value.length > MAX_CREDENTIAL) throw malformed(kind, cookieName);
+  return { kind, value, key: hash(kind === 'cookie' ? 'cookie' : 'token', value) };
+}
+
+/**
+ * Finds the session credential of a request, in Kratos' order: `X-Session-Token`, the session cookie,
+ * `Authorization: Bearer`; `undefined` when there is none. Throws `BAD_REQUEST` (400) for an oversized
+ * Cookie header or credential and an empty bearer token; other `Authorization` schemes are ignored. The
+ * credential's characters are checked by {@link checkedCredentials}.
+ */
+export function findCredential(req: IncomingMessage, cookieName: string): FoundCredential | undefined {
+  const { headers } = req;
+  const token = one(headers['x-session-token']);
+  if (token !== undefined && token !== '') return found('token', token, cookieName);
+
+  const cookieHeader = one(headers.cookie);
+  if (cookieHeader) {
+    if (cookieHeader.length > MAX_COOKIE_HEADER) {
+      throw new KratosExpressError('BAD_REQUEST', `The Cookie header is longer than ${MAX_COOKIE_HEADER} characters.`);
+    }
+    const value = parseCookie(cookieHeader, RAW_VALUES)[cookieName];
+    if (value !== undefined && value !== '') return found('cookie', value, cookieName);
+  }
+
+  const authorization = one(headers.authorization);
+  const bearer = authorization && /^bearer(?:\s+|$)(.*)$/is.exec(authorization.trim());
+  if (!bearer) return undefined;
+  if (!bearer[1]) throw malformed('bearer', cookieName);
+  return found('bearer', bearer[1], cookieName);
+}
+
+/** The credentials of what {@link findCredential} found, once its characters are checked (else `BAD_REQUEST`). */
+export function checkedCredentials(credential: FoundCredential | undefined, cookieName: string): RequestCredentials {
+  if (credential === undefined) return {};
+  const { kind, value, key } = credential;
+  if (!(kind === 'cookie' ? COOKIE_VALUE : TOKEN).test(value)) throw malformed(kind, cookieName);
+  return kind === 'cookie' ? { cookie: `${cookieName}=${value}`, key } : { sessionToken: value, key };
 }
 
 /**
@@ -38,37 +96,5 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
  * }
  */
 export function getCredentials(req: IncomingMessage, cookieName: string): RequestCredentials {
-  const { headers } = req;
-  const token = header(headers, 'x-session-token');
-  if (token !== undefined && token !== '') {
-    if (token.length > MAX_CREDENTIAL || !TOKEN.test(token)) {
-      throw new KratosExpressError('BAD_REQUEST', 'The X-Session-Token header is malformed: send exactly one session token.');
-    }
-    return { sessionToken: token, key: hash('token', token) };
-  }
-
-  const cookieHeader = header(headers, 'cookie');
-  if (cookieHeader) {
-    if (cookieHeader.length > MAX_COOKIE_HEADER) {
-      throw new KratosExpressError('BAD_REQUEST', `The Cookie header is longer than ${MAX_COOKIE_HEADER} characters.`);
-    }
-    const value = parseCookie(cookieHeader, RAW_VALUES)[cookieName];
-    if (value !== undefined && value !== '') {
-      if (value.length > MAX_CREDENTIAL || !COOKIE_VALUE.test(value)) {
-        throw new KratosExpressError('BAD_REQUEST', `The ${cookieName} cookie is malformed. Clear your cookies for this site and sign in again.`);
-      }
-      return { cookie: `${cookieName}=${value}`, key: hash('cookie', value) };
-    }
-  }
-
-  const authorization = header(headers, 'authorization');
-  const bearer = authorization && /^bearer(?:\s+|$)(.*)$/is.exec(authorization.trim());
-  if (bearer) {
-    const value = bearer[1];
-    if (!value || value.length > MAX_CREDENTIAL || !TOKEN.test(value)) {
-      throw new KratosExpressError('BAD_REQUEST', 'The Authorization header is malformed: use "Bearer <session token>".');
-    }
-    return { sessionToken: value, key: hash('token', value) };
-  }
-  return {};
+  return checkedCredentials(findCredential(req, cookieName), cookieName);
 }

@@ -3,7 +3,7 @@ import { SessionFromJSON, type Session } from '@ory/kratos-client-fetch';
 import { LRUCache } from 'lru-cache';
 import { errorFromResponse, type KratosClient, type KratosResponse } from '../kratos/client';
 import type { ResolvedKratosConfig } from '../kratos/config';
-import { getCredentials, type RequestCredentials } from '../kratos/credentials';
+import { checkedCredentials, findCredential, getCredentials, type RequestCredentials } from '../kratos/credentials';
 import { KratosExpressError } from '../kratos/errors';
 import { memoize, memoOf, stateOf } from './request-state';
 
@@ -30,6 +30,7 @@ export const isCachedResult = (probed: ActiveResult | RequestCredentials): probe
 interface CacheEntry {
   /** What a hit returns, built once. */
   result: ActiveResult;
+  /** When the entry ends: the cache's TTL after it was stored or the session's `expires_at`, the earlier. */
   expiresAt: number;
 }
 
@@ -105,12 +106,10 @@ export class SessionCore {
     this.#client = client;
     this.#now = now;
     if (config.cache) {
+      // no lru-cache TTL: each entry keeps its own end (the TTL or the session's expires_at, whichever comes
+      // first), checked on the clock this core is given, so that a hit reads one clock, once
       this.#cache = new LRUCache<string, CacheEntry>({
         max: config.cache.max,
-        ttl: config.cache.ttl,
-        // read the clock on every lookup: with lru-cache's default (1 ms) it keeps the time for a millisecond
-        // and schedules a timer to forget it, about one timer per millisecond of cache hits under load
-        ttlResolution: 0,
         dispose: (entry, key) => {
           const { id } = entry.result.session;
           const keys = this.#keysBySession.get(id);
@@ -161,8 +160,11 @@ export class SessionCore {
    * malformed credential. The middleware uses it to record the request before it starts a check.
    */
   probe(req: IncomingMessage): ActiveResult | RequestCredentials {
-    const credentials = getCredentials(req, this.#config.sessionCookieName);
-    return (this.#cache !== undefined && credentials.key !== undefined && this.#hit(credentials.key)) || credentials;
+    const { sessionCookieName } = this.#config;
+    const credential = findCredential(req, sessionCookieName);
+    // a key the cache holds is that of a credential whose characters were checked when it was cached
+    const hit = credential !== undefined && this.#cache !== undefined ? this.#hit(credential.key) : undefined;
+    return hit ?? checkedCredentials(credential, sessionCookieName);
   }
 
   /** Checks one credential (no per-request memo). */
@@ -260,10 +262,10 @@ export class SessionCore {
   #remember(key: string, result: ActiveResult, flight: InFlight): void {
     if (!this.#cache || !this.#config.cache || flight.invalidated) return;
     const { session } = result;
-    const expiresAt = session.expires_at?.getTime() ?? Number.POSITIVE_INFINITY;
-    const remaining = expiresAt - this.#now();
-    if (!(remaining > 0)) return;
-    this.#cache.set(key, { result, expiresAt }, { ttl: Math.min(this.#config.cache.ttl, remaining) });
+    const now = this.#now();
+    const expiresAt = Math.min(session.expires_at?.getTime() ?? Number.POSITIVE_INFINITY, now + this.#config.cache.ttl);
+    if (!(expiresAt > now)) return;
+    this.#cache.set(key, { result, expiresAt });
     let keys = this.#keysBySession.get(session.id);
     if (!keys) this.#keysBySession.set(session.id, (keys = new Set()));
     keys.add(key);

@@ -49,9 +49,12 @@ export function stateOf(req: IncomingMessage, fromCache = false): RequestState {
   return state;
 }
 
-/** The state of a request if the kit has seen it. */
+/**
+ * The state of a request if the kit has seen it. The symbol is looked for on the request itself only: on a
+ * request Express re-prototyped, reading a property it lacks walks its whole prototype chain in V8's runtime.
+ */
 export function peekState(req: IncomingMessage): RequestState | undefined {
-  return servedFromCache.get(req) ?? (req as WithState)[STATE];
+  return servedFromCache.get(req) ?? (Object.hasOwn(req, STATE) ? (req as WithState)[STATE] : undefined);
 }
 
 /** The memoised result of `checker` on this request, if any. */
