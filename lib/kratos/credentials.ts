@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import { parse as parseCookie } from 'cookie';
 import type { SessionCredentials } from './client';
 import { KratosExpressError } from './errors';
@@ -50,6 +51,36 @@ function found(kind: CredentialKind, value: string, cookieName: string): FoundCr
   return { kind, value, key: hash(kind === 'cookie' ? 'cookie' : 'token', value) };
 }
 
+/** What the last Cookie header of a connection gave (see {@link sessionCookie}). */
+interface LastCookie {
+  header: string;
+  cookieName: string;
+  found: FoundCredential | undefined;
+}
+const LAST_COOKIE = Symbol('kratos-express.lastCookie');
+type WithLastCookie = Socket & { [LAST_COOKIE]?: LastCookie };
+
+/**
+ * The session cookie found in a Cookie header. A keep-alive connection remembers what its last Cookie header
+ * gave, so that a browser sending the same header again (every request of a signed-in user, on each of its
+ * connections) costs a string comparison instead of a cookie parse and a SHA-256. The result is a function
+ * of the exact header text, so a connection carrying other users' requests (behind a proxy that shares
+ * connections) gets the same answers, recomputed. Kept on the connection, the last header lives at most as
+ * long as the connection, and is replaced by the next one.
+ */
+function sessionCookie(socket: Socket | null | undefined, header: string, cookieName: string): FoundCredential | undefined {
+  const connection = socket instanceof Socket ? (socket as WithLastCookie) : undefined;
+  const last = connection?.[LAST_COOKIE];
+  if (last !== undefined && last.header === header && last.cookieName === cookieName) return last.found;
+  if (header.length > MAX_COOKIE_HEADER) {
+    throw new KratosExpressError('BAD_REQUEST', `The Cookie header is longer than ${MAX_COOKIE_HEADER} characters.`);
+  }
+  const value = parseCookie(header, RAW_VALUES)[cookieName];
+  const result = value !== undefined && value !== '' ? found('cookie', value, cookieName) : undefined;
+  if (connection !== undefined) connection[LAST_COOKIE] = { header, cookieName, found: result };
+  return result;
+}
+
 /**
  * Finds the session credential of a request, in Kratos' order: `X-Session-Token`, the session cookie,
  * `Authorization: Bearer`; `undefined` when there is none. Throws `BAD_REQUEST` (400) for an oversized
@@ -63,11 +94,8 @@ export function findCredential(req: IncomingMessage, cookieName: string): FoundC
 
   const cookieHeader = one(headers.cookie);
   if (cookieHeader) {
-    if (cookieHeader.length > MAX_COOKIE_HEADER) {
-      throw new KratosExpressError('BAD_REQUEST', `The Cookie header is longer than ${MAX_COOKIE_HEADER} characters.`);
-    }
-    const value = parseCookie(cookieHeader, RAW_VALUES)[cookieName];
-    if (value !== undefined && value !== '') return found('cookie', value, cookieName);
+    const fromCookie = sessionCookie(req.socket, cookieHeader, cookieName);
+    if (fromCookie !== undefined) return fromCookie;
   }
 
   const authorization = one(headers.authorization);
