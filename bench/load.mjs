@@ -5,7 +5,10 @@ import { onRequest, send } from './lib/ipc.mjs';
 
 let cookies = [];
 
-/** One autocannon run; `cookies: 'pool'` sends a different session cookie on every request (round robin). */
+/**
+ * One autocannon run; `rotate` sends a different session cookie on every request, round robin over all the
+ * cookies (true) or over the first `rotate` of them (a number).
+ */
 function run({ url, connections, duration, amount, cookie, rotate }) {
   const headers = { accept: 'application/json' };
   if (cookie) headers.cookie = cookie;
@@ -14,7 +17,7 @@ function run({ url, connections, duration, amount, cookie, rotate }) {
   else options.duration = duration;
   if (rotate) {
     let next = 0;
-    const pool = cookies;
+    const pool = typeof rotate === 'number' ? cookies.slice(0, rotate) : cookies;
     options.requests = [
       {
         method: 'GET',

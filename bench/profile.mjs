@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarize } from './lib/cpuprofile.mjs';
 import { startChild } from './lib/ipc.mjs';
-import { SCENARIOS } from './lib/scenarios.mjs';
+import { rotation, SCENARIOS } from './lib/scenarios.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [name = 'kitDistinct', secondsArg = '8'] = process.argv.slice(2);
@@ -34,7 +34,7 @@ try {
   });
   const { urls } = await targets.ready;
   if (!urls[scenario.app]) throw new Error(`${name} is not available in this build`);
-  const job = { url: urls[scenario.app], connections: 50, cookie: cookies[0], rotate: scenario.cookies === 'rotate' };
+  const job = { url: urls[scenario.app], connections: 50, cookie: cookies[0], rotate: rotation(scenario) };
   const warm = await load.call('run', { ...job, duration: 2 });
   const result = await load.call('run', { ...job, duration: Number(secondsArg) });
   const served = warm.total + result.total;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startChild } from './lib/ipc.mjs';
 import { machine } from './lib/machine.mjs';
 import { printResults } from './lib/report.mjs';
-import { CONCURRENCY, GROUPS, RATIOS, SCENARIOS } from './lib/scenarios.mjs';
+import { CONCURRENCY, GROUPS, RATIOS, rotation, SCENARIOS } from './lib/scenarios.mjs';
 import { readSettings } from './lib/settings.mjs';
 import { aggregate, median } from './lib/stats.mjs';
 
@@ -55,7 +55,7 @@ async function runVariant(variant, { kratos, kratosUrl, upstreamUrl, cookies, lo
         connections: settings.connections,
         duration: seconds,
         cookie: cookies[0],
-        rotate: scenario.cookies === 'rotate',
+        rotate: rotation(scenario),
       });
       const after = await whoamiCount(kratos);
       const { memory, cpu } = await targets.call('stats');
