@@ -1,17 +1,16 @@
-import { Agent, createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, request as httpRequest, type RequestListener } from 'node:http';
 import { closeSharedContexts } from '../../lib/context';
 import { findCredential } from '../../lib/kratos/credentials';
 import { requireSession } from '../../lib/session/factories';
 import { appWith, FRAMEWORKS } from '../helpers/apps';
 import { startEmulator, type TestEmulator } from '../helpers/emulator';
+import { listen } from '../proxy/helpers';
 
 // A keep-alive connection remembers what its last Cookie header gave (lib/kratos/credentials.ts). These
 // tests send the requests of several users, malformed ones and other cookie names over one connection, as a
 // proxy sharing its upstream connections does, and check that each request gets its own answer.
 
 interface Served {
-  server: Server;
   /** Sends one request over the single keep-alive connection; resolves with status and JSON body. */
   send(headers: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }>;
   /** How many connections the server accepted. */
@@ -20,15 +19,13 @@ interface Served {
 }
 
 async function serveOverOneConnection(listener: RequestListener): Promise<Served> {
-  const server = createServer(listener);
+  const served = await listen(listener);
   let connections = 0;
-  server.on('connection', () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  served.server.on('connection', () => connections++);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const send = (headers: Record<string, string>) =>
     new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/me', agent, headers: { accept: 'application/json', ...headers } }, (res) => {
+      const req = httpRequest(`${served.url}/me`, { agent, headers: { accept: 'application/json', ...headers } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
@@ -38,12 +35,11 @@ async function serveOverOneConnection(listener: RequestListener): Promise<Served
       req.end();
     });
   return {
-    server,
     send,
     connections: () => connections,
     close: async () => {
       agent.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
     },
   };
 }
